@@ -1,0 +1,31 @@
+"""coursekit -- set-up, safety, checks and widgets for the Linux containers course.
+
+The lessons teach the real Docker SDK and CLI; this package only makes sure an
+engine and the lab images are there, labels and names what the course creates,
+and cleans up exactly that.
+
+    import coursekit as ck
+    client = ck.connect()                 # a docker.DockerClient, or DockerUnavailable
+    client.containers.run(ck.BUSYBOX, "uname -r", remove=True,
+                          name=ck.name("hello"), labels=ck.labels())
+    ck.cleanup()                          # this session's course objects only
+"""
+from .cleanup import cleanup
+from .connect import connect
+from .errors import CourseError, DockerUnavailable, ImageUnavailable, PortBusy, RegistryError
+from .images import BUSYBOX, REGISTRY_IMAGE, ensure_images
+from .labels import cli_labels, label_filter, labels, name, session
+from .ports import free_port
+from .registry import start_registry
+
+__all__ = [
+    "connect", "ensure_images", "start_registry", "cleanup",
+    "session", "labels", "cli_labels", "label_filter", "name", "free_port",
+    "BUSYBOX", "REGISTRY_IMAGE",
+    "CourseError", "DockerUnavailable", "ImageUnavailable", "PortBusy", "RegistryError",
+]
+__version__ = "0.1.0"
+
+from . import notebook as _notebook  # noqa: E402
+
+_notebook.install()

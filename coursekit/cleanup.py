@@ -1,0 +1,93 @@
+"""Remove the course's own Docker objects -- and nothing else.
+
+Only objects carrying the course's labels are selected (``coursekit.session=<id>``
+for this session, ``coursekit.course=linux-containers`` for all sessions).  Lab
+images are removed only on request, and only by their exact course tags.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import docker
+
+from .images import LAB_IMAGES
+from .labels import label_filter
+
+
+@dataclass
+class CleanupReport:
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.containers) + len(self.networks) + len(self.volumes) + len(self.images)
+
+    def __str__(self) -> str:
+        if not self.total and not self.errors:
+            return "cleanup: nothing of the course's to remove"
+        parts = [f"{len(v)} {k}" for k, v in
+                 (("containers", self.containers), ("networks", self.networks),
+                  ("volumes", self.volumes), ("images", self.images)) if v]
+        out = "cleanup: removed " + (", ".join(parts) or "nothing")
+        if self.errors:
+            out += "\n  could not remove: " + "; ".join(self.errors)
+        return out
+
+    __repr__ = __str__
+
+
+def cleanup(all_sessions: bool = False, lab_images: bool = False,
+            client: docker.DockerClient | None = None) -> CleanupReport:
+    """Remove this session's course containers, networks, volumes and images.
+
+    ``all_sessions=True`` extends that to every session's course objects;
+    ``lab_images=True`` also removes the lab images (by exact tag).
+    """
+    if client is None:
+        from .connect import connect
+        client = connect()
+    flt = {"label": [label_filter(all_sessions)]}
+    rep = CleanupReport()
+
+    def _rm(kind: list, obj, what: str, **kw):
+        try:
+            obj.remove(**kw)
+            kind.append(what)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as err:
+            rep.errors.append(f"{what}: {err.explanation}")
+
+    for c in client.containers.list(all=True, filters=flt):
+        _rm(rep.containers, c, c.name, force=True, v=True)
+    for n in client.networks.list(filters=flt):
+        _rm(rep.networks, n, n.name)
+    for v in client.volumes.list(filters=flt):
+        _rm(rep.volumes, v, v.name, force=True)
+    # Newest first: an image built FROM a course image inherits its labels and
+    # must go before its parent.
+    images = sorted(client.images.list(filters=flt),
+                    key=lambda i: i.attrs.get("Created", ""), reverse=True)
+    for img in images:
+        what = ", ".join(img.tags) or img.short_id
+        try:
+            client.images.remove(img.id, force=True)
+            rep.images.append(what)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as err:
+            rep.errors.append(f"{what}: {err.explanation}")
+    if lab_images:
+        for tag in LAB_IMAGES:
+            try:
+                client.images.remove(tag)
+                rep.images.append(tag)
+            except docker.errors.ImageNotFound:
+                pass
+            except docker.errors.APIError as err:
+                rep.errors.append(f"{tag}: {err.explanation}")
+    return rep

@@ -1,0 +1,199 @@
+"""``python -m coursekit doctor|engine|images|registry|cleanup|lab``."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .labels import SESSION_ENV, label_filter
+from .errors import CourseError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _line(ok: bool | None, what: str, detail: str) -> bool:
+    mark = {True: "✅", False: "❌", None: "⚠️ "}[ok]
+    print(f"{mark} {what:<10} {detail}", flush=True)
+    return ok is not False
+
+
+def cgroup_version() -> str:
+    """'v2' (unified), 'v1' (legacy/hybrid), from this machine's /sys/fs/cgroup."""
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        return "v2"
+    return "v1" if Path("/sys/fs/cgroup").exists() else "unknown"
+
+
+def doctor(fix: bool = False, offline: bool | None = None) -> int:
+    """One line per check; exit status 0 only when every check passes."""
+    from .engine import ensure_engine
+    from .images import LAB_IMAGES, ensure_images, image_source
+    t0 = time.monotonic()
+    ok = True
+    try:
+        st = ensure_engine(fix=fix)
+    except CourseError as err:
+        _line(False, "engine", str(err))
+        return 1
+    _line(True, "engine", str(st))
+    from .connect import connect
+    client = connect()
+    info = client.info()
+    _line(True, "cgroups", f"engine reports cgroup v{info.get('CgroupVersion', '?')} "
+                           f"({info.get('CgroupDriver', '?')} driver); "
+                           f"this host's /sys/fs/cgroup is {cgroup_version()}")
+    if fix:
+        try:
+            done = ensure_images(client, offline=offline, fix=True)
+        except CourseError as err:
+            _line(False, "images", str(err))
+            return 1
+        for tag, how in done.items():
+            _line(True, "image", f"{tag}: {how}")
+    else:
+        for tag, lab in LAB_IMAGES.items():
+            src = image_source(client, tag)
+            ok &= _line(src is not None, "image",
+                        f"{tag}: {src}" if src else
+                        f"{tag} missing ({lab.about}); fix: `make images`")
+    from .registry import running_registries
+    regs = [c for c in running_registries(client, all_sessions=True) if c.status == "running"]
+    _line(None if not regs else True, "registry",
+          ", ".join(f"{c.name} on {_ports(c)}" for c in regs) if regs else
+          "none running (lessons start their own; `python -m coursekit registry start`)")
+    root = info.get("DockerRootDir", "/var/lib/docker")
+    where = root if Path(root).exists() else str(Path.home())
+    free = shutil.disk_usage(where).free / 2**30
+    ok &= _line(free > 2, "disk", f"{free:.1f} GiB free at {where}"
+                + ("" if free > 2 else "; the course needs about 2 GiB: free some space"))
+    print(f"doctor: {'all good' if ok else 'problems found'} in {time.monotonic() - t0:.1f} s")
+    return 0 if ok else 1
+
+
+def _ports(c) -> str:
+    ports = c.attrs.get("NetworkSettings", {}).get("Ports") or {}
+    return ", ".join(f"{b['HostIp']}:{b['HostPort']}" for v in ports.values() if v for b in v)
+
+
+def lab(port: int | None, open_browser: bool = False) -> int:
+    """Start JupyterLab on the course folder, on a free port, and print its URL."""
+    import secrets
+    import subprocess
+    from .ports import check_port_free, free_port
+    port = check_port_free(port) if port else free_port()
+    token = os.environ.get("COURSEKIT_LAB_TOKEN") or secrets.token_hex(16)
+    _save_widget_state_setting()
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           f"--ServerApp.open_browser={open_browser}"]
+    if os.name == "posix" and os.geteuid() == 0:
+        cmd.append("--ServerApp.allow_root=True")
+    url = f"http://127.0.0.1:{port}/lab/tree/notebooks?token={token}"
+    print(f"\nJupyterLab for the course: {url}\n(stop it with Ctrl-C)\n", flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def _save_widget_state_setting() -> Path:
+    """Make JupyterLab save widget state in notebooks (so the book shows widgets)."""
+    import json
+    f = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(f.read_text()) if f.exists() else {}
+    data.setdefault("@jupyter-widgets/jupyterlab-manager:plugin", {})["saveState"] = True
+    f.write_text(json.dumps(data, indent=2))
+    return f
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m coursekit", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("doctor", help="check engine, cgroups, lab images, registry, disk")
+    d.add_argument("--fix", action="store_true",
+                   help="install/start an engine (Debian, root) and provide the lab images")
+    d.add_argument("--offline", action="store_true", help="build images without pulling")
+    e = sub.add_parser("engine", help="start/stop/status of the Docker engine")
+    e.add_argument("action", choices=["start", "stop", "status"])
+    i = sub.add_parser("images", help="make sure the lab images exist")
+    i.add_argument("--offline", action="store_true", help="build offline, no pull")
+    i.add_argument("--rebuild", action="store_true", help="rebuild even if present")
+    r = sub.add_parser("registry", help="start/stop/list the course registry")
+    r.add_argument("action", choices=["start", "stop", "status"])
+    r.add_argument("--auth", action="store_true", help="htpasswd-protected mode")
+    r.add_argument("--port", type=int)
+    c = sub.add_parser("cleanup", help="remove the course's labelled objects")
+    c.add_argument("--all", action="store_true", help="every session's, not only this one's")
+    c.add_argument("--session", help="the session id to clean (default: $COURSEKIT_SESSION)")
+    c.add_argument("--lab-images", action="store_true", help="also remove the lab images")
+    lb = sub.add_parser("lab", help="start JupyterLab on the course and print its URL")
+    lb.add_argument("--port", type=int)
+    args = p.parse_args(argv)
+    try:
+        return _run(args)
+    except CourseError as err:
+        print(f"❌ {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    if args.cmd == "doctor":
+        return doctor(fix=args.fix, offline=args.offline or None)
+    if args.cmd == "engine":
+        from .engine import ensure_engine, started_pid, stop_started_engine
+        if args.action == "start":
+            print(ensure_engine(fix=True))
+        elif args.action == "stop":
+            print("stopped the engine the course started" if stop_started_engine()
+                  else "no engine started by the course is running: nothing stopped")
+        else:
+            pid = started_pid()
+            print(ensure_engine(fix=False), f"(course-started dockerd pid {pid})" if pid else "")
+        return 0
+    if args.cmd == "images":
+        from .images import ensure_images
+        t0 = time.monotonic()
+        for tag, how in ensure_images(offline=True if args.offline else None,
+                                      rebuild=args.rebuild, fix=True).items():
+            print(f"✅ {tag}: {how}")
+        print(f"images: ready in {time.monotonic() - t0:.2f} s")
+        return 0
+    if args.cmd == "registry":
+        return _registry(args)
+    if args.cmd == "cleanup":
+        from .cleanup import cleanup
+        if args.session:
+            os.environ[SESSION_ENV] = args.session
+        elif not args.all and not os.environ.get(SESSION_ENV):
+            print("cleanup: give --session ID (see `docker ps --filter label=coursekit.session`) "
+                  "or --all for every course session", file=sys.stderr)
+            return 2
+        print(cleanup(all_sessions=args.all, lab_images=args.lab_images))
+        return 0
+    if args.cmd == "lab":
+        return lab(args.port)
+    return 2
+
+
+def _registry(args) -> int:
+    # Registries started from the command line belong to the session "cli".
+    os.environ.setdefault(SESSION_ENV, "cli")
+    from .registry import running_registries, start_registry
+    if args.action == "start":
+        reg = start_registry(auth=args.auth, port=args.port)
+        print(f"✅ {reg}")
+        if reg.auth:
+            print(f"   user: {reg.auth[0]}  password: {reg.auth[1]}")
+        return 0
+    if args.action == "stop":
+        from .cleanup import cleanup
+        print(cleanup())  # the "cli" session's objects: its registries and their volumes
+        return 0
+    regs = running_registries(all_sessions=True)
+    for c in regs:
+        print(f"{c.name}: {c.status} on {_ports(c)}")
+    if not regs:
+        print("no course registry running")
+    return 0

@@ -1,0 +1,268 @@
+"""The lab images, under fixed course tags.
+
+Each one is pulled from Docker Hub when it can be (and re-tagged with a one-line
+build that adds the course's image label), else built offline ``FROM scratch``
+from binaries on this machine.  ``ensure_images()`` says which it did.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import struct
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import docker
+
+from .errors import ImageUnavailable
+from .labels import LAB_IMAGE_LABEL
+from .progress import Progress
+
+BUSYBOX = "coursekit/busybox:1.36"
+REGISTRY_IMAGE = "coursekit/registry:2"
+SOURCE_LABEL = "coursekit.source"
+OFFLINE_ENV = "COURSEKIT_OFFLINE"
+
+PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"
+GROUP = "root:x:0:\nnogroup:x:65534:\n"
+REGISTRY_CONFIG = """\
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: /var/lib/registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+"""
+
+
+# --- pure helpers (unit-tested) -------------------------------------------------
+def is_static_elf(data: bytes) -> bool:
+    """True for an ELF executable without a PT_INTERP header (statically linked)."""
+    if data[:4] != b"\x7fELF":
+        return False
+    is64 = data[4] == 2
+    endian = "<" if data[5] == 1 else ">"
+    if is64:
+        phoff, = struct.unpack_from(endian + "Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 0x36)
+    else:
+        phoff, = struct.unpack_from(endian + "I", data, 0x1C)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 0x2A)
+    for i in range(phnum):
+        p_type, = struct.unpack_from(endian + "I", data, phoff + i * phentsize)
+        if p_type == 3:  # PT_INTERP
+            return False
+    return True
+
+
+def parse_ldd(output: str) -> list[str]:
+    """The absolute library paths listed by ``ldd`` (vdso excluded)."""
+    libs = []
+    for line in output.splitlines():
+        line = line.strip()
+        if "=>" in line:
+            path = line.split("=>", 1)[1].split("(")[0].strip()
+        else:
+            path = line.split("(")[0].strip()
+        if path.startswith("/"):
+            libs.append(path)
+    return libs
+
+
+def build_context(dockerfile: str, files: dict[str, bytes | Path]) -> io.BytesIO:
+    """A tar build context holding ``Dockerfile`` and ``files`` (path -> bytes/file)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for arcname, content in {"Dockerfile": dockerfile.encode(), **files}.items():
+            if isinstance(content, Path):
+                data = content.read_bytes()
+                mode = 0o755
+            else:
+                data, mode = content, 0o644
+            info = tarfile.TarInfo(arcname)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    return buf
+
+
+# --- where offline ingredients come from -----------------------------------------
+def find_busybox() -> Path | None:
+    """A static busybox on this machine (Debian's ``busybox-static``), if any."""
+    for cand in (os.environ.get("COURSEKIT_BUSYBOX"), "/bin/busybox", "/usr/bin/busybox"):
+        if cand and Path(cand).is_file() and is_static_elf(Path(cand).read_bytes()):
+            return Path(cand)
+    return None
+
+
+def find_registry_binary() -> Path | None:
+    """Debian's ``docker-registry`` binary (distribution 2.x), if installed."""
+    for cand in (os.environ.get("COURSEKIT_REGISTRY_BIN"), "/usr/bin/docker-registry",
+                 shutil.which("registry")):
+        if cand and Path(cand).is_file():
+            return Path(cand)
+    return None
+
+
+def _busybox_offline() -> tuple[str, dict, str]:
+    bb = find_busybox()
+    if bb is None:
+        raise FileNotFoundError("no static busybox binary (Debian: apt install busybox-static)")
+    dockerfile = (
+        "FROM scratch\n"
+        "COPY busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        'RUN ["/bin/busybox", "mkdir", "-p", "/tmp", "/root", "/home", "/var/www", "/usr/bin"]\n'
+        'RUN ["/bin/busybox", "chmod", "1777", "/tmp"]\n'
+        "COPY passwd /etc/passwd\nCOPY group /etc/group\n"
+        'CMD ["sh"]\n')
+    return dockerfile, {"busybox": bb, "passwd": PASSWD.encode(), "group": GROUP.encode()}, str(bb)
+
+
+def _registry_offline() -> tuple[str, dict, str]:
+    binary = find_registry_binary()
+    if binary is None:
+        raise FileNotFoundError("no docker-registry binary (Debian: apt install docker-registry)")
+    files: dict = {"rootfs/bin/registry": binary,
+                   "rootfs/etc/docker/registry/config.yml": REGISTRY_CONFIG.encode()}
+    if not is_static_elf(binary.read_bytes()):
+        out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True).stdout
+        for lib in parse_ldd(out):
+            files["rootfs" + lib] = Path(os.path.realpath(lib))
+    dockerfile = (
+        "FROM scratch\n"
+        "COPY rootfs/ /\n"
+        "EXPOSE 5000\n"
+        "VOLUME /var/lib/registry\n"
+        'ENTRYPOINT ["/bin/registry", "serve"]\n'
+        'CMD ["/etc/docker/registry/config.yml"]\n')
+    return dockerfile, files, str(binary)
+
+
+@dataclass(frozen=True)
+class LabImage:
+    tag: str
+    upstream: str            # the official image pulled when Docker Hub answers
+    offline: Callable[[], tuple[str, dict, str]]
+    apt_package: str         # the Debian package that provides the offline ingredient
+    about: str
+
+
+LAB_IMAGES = {
+    BUSYBOX: LabImage(BUSYBOX, "busybox:1.36", _busybox_offline, "busybox-static",
+                      "a 2 MB shell image: sh, ps, httpd, nc, unshare, nsenter ..."),
+    REGISTRY_IMAGE: LabImage(REGISTRY_IMAGE, "registry:2", _registry_offline,
+                             "docker-registry", "the course registry (distribution 2.x)"),
+}
+
+
+# --- building and pulling ----------------------------------------------------------
+def _stream_build(client: docker.DockerClient, tag: str, context: io.BytesIO,
+                  source: str, progress: Progress) -> None:
+    logs = client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True,
+                            forcerm=True, decode=True,
+                            labels={LAB_IMAGE_LABEL: tag, SOURCE_LABEL: source})
+    for chunk in logs:
+        if "error" in chunk:
+            raise RuntimeError(chunk.get("error", "").strip())
+        line = chunk.get("stream", "").strip()
+        if line.startswith("Step "):
+            try:
+                n, total = line.split()[1].split("/")
+                progress.update(int(n), line, total=int(total))
+            except ValueError:
+                progress.update(None, line)
+
+
+def _pull(client: docker.DockerClient, ref: str, progress: Progress) -> None:
+    repo, _, tag = ref.partition(":")
+    layers: dict[str, str] = {}
+    for chunk in client.api.pull(repo, tag or "latest", stream=True, decode=True):
+        if "error" in chunk:
+            raise RuntimeError(chunk["error"])
+        if chunk.get("id"):
+            layers[chunk["id"]] = chunk.get("status", "")
+            done = sum(s in ("Pull complete", "Already exists") for s in layers.values())
+            progress.update(done, f"{chunk['id']}: {chunk.get('status', '')}",
+                            total=len(layers))
+
+
+def image_source(client: docker.DockerClient, tag: str) -> str | None:
+    """How a present lab image was made ('pulled ...'/'built offline ...'), or None."""
+    try:
+        img = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
+    return (img.labels or {}).get(SOURCE_LABEL, "present")
+
+
+def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | None = None,
+                 rebuild: bool = False, fix: bool = False, quiet: bool = False) -> str:
+    """Make sure ``lab.tag`` exists; return what was done, e.g. 'present (pulled busybox:1.36)'."""
+    if not rebuild:
+        src = image_source(client, lab.tag)
+        if src is not None:
+            return f"present ({src})"
+    if offline is None:
+        offline = os.environ.get(OFFLINE_ENV, "") not in ("", "0")
+    pull_error = "skipped: offline mode"
+    if not offline:
+        try:
+            with Progress(f"Pulling {lab.upstream}", quiet=quiet) as p:
+                _pull(client, lab.upstream, p)
+            ctx = build_context(f"FROM {lab.upstream}\n", {})
+            source = f"pulled {lab.upstream}"
+            with Progress(f"Tagging {lab.tag}", quiet=quiet) as p:
+                _stream_build(client, lab.tag, ctx, source, p)
+            return source
+        except Exception as err:  # no route to Docker Hub, rate limit, DNS ...
+            pull_error = str(err).splitlines()[0][:200]
+            if not quiet:
+                print(f"  could not pull {lab.upstream} ({pull_error}); building offline",
+                      flush=True)
+    try:
+        dockerfile, files, origin = lab.offline()
+    except FileNotFoundError as err:
+        if fix and _apt_install(lab.apt_package, quiet):
+            dockerfile, files, origin = lab.offline()
+        else:
+            raise ImageUnavailable(
+                f"lab image {lab.tag} is missing: pulling {lab.upstream} failed "
+                f"({pull_error}) and it cannot be built offline ({err})",
+                f"connect to the internet once and run `make images`; or on Debian/Ubuntu "
+                f"`sudo apt install {lab.apt_package}` then `make images`; or load the "
+                f"instructor's pack (`python -m coursekit load <pack>`).") from None
+    source = f"built offline from {origin}"
+    try:
+        with Progress(f"Building {lab.tag} offline", quiet=quiet) as p:
+            _stream_build(client, lab.tag, build_context(dockerfile, files), source, p)
+    except Exception as err:
+        raise ImageUnavailable(f"building lab image {lab.tag} offline failed: {err}",
+                               "see the build output above; `make images` retries.") from err
+    return source
+
+
+def _apt_install(package: str, quiet: bool) -> bool:
+    from .engine import apt_install
+    return apt_install([package], quiet=quiet)
+
+
+def ensure_images(client: docker.DockerClient | None = None, offline: bool | None = None,
+                  rebuild: bool = False, fix: bool = False, quiet: bool = False,
+                  tags: list[str] | None = None) -> dict[str, str]:
+    """Make sure every lab image exists; return ``{tag: what was done}``."""
+    if client is None:
+        from .connect import connect
+        client = connect()
+    return {tag: ensure_image(client, LAB_IMAGES[tag], offline, rebuild, fix, quiet)
+            for tag in (tags or list(LAB_IMAGES))}

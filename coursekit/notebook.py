@@ -1,0 +1,40 @@
+"""Notebook integration: course errors render as a short message with the fix,
+the full traceback folded one click away."""
+from __future__ import annotations
+
+import html
+import traceback
+
+from .errors import CourseError
+
+_installed = False
+
+
+def _short_error_handler(shell, etype, evalue, tb, tb_offset=None):
+    from IPython.display import HTML, display
+    full = "".join(traceback.format_exception(etype, evalue, tb))
+    fix = f"<div><b>Fix:</b> {html.escape(evalue.fix)}</div>" if evalue.fix else ""
+    display(HTML(
+        "<div style='border-left:4px solid #c0392b;padding:4px 10px;background:#fdf2f2'>"
+        f"<div>❌ <b>{etype.__name__}</b>: {html.escape(evalue.message)}</div>{fix}"
+        "<details><summary>full traceback</summary>"
+        f"<pre style='font-size:80%'>{html.escape(full)}</pre></details></div>"),
+        metadata={"coursekit": "error"})
+    # Plain-text fallback for terminals / nbconvert text output.
+    print(f"{etype.__name__}: {evalue}")
+    return None
+
+
+def install() -> bool:
+    """Register the short error display for CourseError in the running IPython."""
+    global _installed
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or _installed:
+        return _installed
+    shell.set_custom_exc((CourseError,), _short_error_handler)
+    _installed = True
+    return True

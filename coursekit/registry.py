@@ -1,0 +1,186 @@
+"""The course registry: a real Docker registry (distribution 2.x) on 127.0.0.1 only.
+
+``start_registry()`` runs the ``coursekit/registry:2`` lab image (pulled
+``registry:2`` or built offline from Debian's ``docker-registry``), or, if no
+image can be had, the host's ``docker-registry`` binary.  ``auth=True`` adds
+htpasswd authentication for the ``docker login`` lab.
+"""
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import subprocess
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+
+from .engine import wait_until
+from .errors import CourseError, RegistryError
+from .images import REGISTRY_CONFIG, REGISTRY_IMAGE, ensure_images, find_registry_binary
+from .labels import labels, name, session
+from .ports import check_port_free, free_port
+
+HTPASSWD_PATH = "/auth/htpasswd"
+USER = "learner"
+
+
+def htpasswd_line(user: str, password: str) -> str:
+    """One bcrypt htpasswd line, as the registry's htpasswd auth requires."""
+    import bcrypt
+    return f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()}\n"
+
+
+def _status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+@dataclass
+class Registry:
+    """A running course registry.  ``address`` is what goes in image names."""
+    address: str                       # "127.0.0.1:PORT"
+    auth: tuple[str, str] | None       # (user, password) in htpasswd mode
+    container: object = None           # docker-py Container, or None
+    volume: object = None              # docker-py Volume holding its storage
+    process: subprocess.Popen | None = None
+    how: str = ""
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    def catalog(self) -> list[str]:
+        """Repositories in the registry (``GET /v2/_catalog``)."""
+        import base64
+        import json
+        req = urllib.request.Request(f"{self.url}/v2/_catalog")
+        if self.auth:
+            token = base64.b64encode(":".join(self.auth).encode()).decode()
+            req.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.load(r).get("repositories", [])
+
+    def stop(self) -> None:
+        """Stop and remove this registry (its container and storage, or its process)."""
+        if self.container is not None:
+            try:
+                self.container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+        if self.volume is not None:
+            try:
+                self.volume.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __str__(self) -> str:
+        mode = f"login required (user {self.auth[0]})" if self.auth else "no login"
+        return f"course registry at {self.address} ({mode}; {self.how})"
+
+
+def _wait_ready(reg: Registry, timeout: float = 20) -> None:
+    if not wait_until(lambda: _status(f"{reg.url}/v2/") in (200, 401), timeout):
+        logs = ""
+        if reg.container is not None:
+            try:
+                logs = reg.container.logs(tail=5).decode(errors="replace")
+            except docker.errors.DockerException:
+                pass
+        reg.stop()
+        raise RegistryError(f"the course registry at {reg.address} did not answer within "
+                            f"{timeout:.0f} s. {logs}".strip(),
+                            "run `python -m coursekit doctor` to check the engine and images.")
+
+
+def start_registry(auth: bool = False, port: int | None = None, client=None,
+                   password: str | None = None, purpose: str | None = None) -> Registry:
+    """Start a course registry on 127.0.0.1 (a free port unless ``port`` is given)."""
+    from .connect import connect
+    client = client or connect()
+    port = check_port_free(port) if port else free_port()
+    creds = (USER, password or secrets.token_urlsafe(12)) if auth else None
+    purpose = purpose or ("registry-auth" if auth else "registry")
+    try:
+        ensure_images(client, tags=[REGISTRY_IMAGE], quiet=True)
+    except CourseError:
+        return _start_host_binary(port, creds)
+    env = {}
+    if creds:
+        env = {"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "coursekit",
+               "REGISTRY_AUTH_HTPASSWD_PATH": HTPASSWD_PATH}
+    # Storage in a labelled volume (the image's VOLUME would make an unlabelled one).
+    vol = client.volumes.create(name(f"{purpose}-data"), labels=labels(role=purpose))
+    try:
+        c = client.containers.create(
+            REGISTRY_IMAGE, name=name(purpose), labels=labels(role=purpose),
+            environment=env, ports={"5000/tcp": ("127.0.0.1", port)}, detach=True,
+            volumes={vol.name: {"bind": "/var/lib/registry", "mode": "rw"}})
+    except docker.errors.APIError as err:
+        vol.remove(force=True)
+        raise RegistryError(f"could not create the registry container {name(purpose)}: "
+                            f"{err.explanation}",
+                            "stop the old one with `python -m coursekit registry stop`.") from err
+    if creds:
+        data = htpasswd_line(*creds).encode()
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo("auth/htpasswd")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        c.put_archive("/", buf.getvalue())
+    c.start()
+    from .images import image_source
+    reg = Registry(f"127.0.0.1:{port}", creds, container=c, volume=vol,
+                   how=f"container {c.name}, image {REGISTRY_IMAGE} "
+                       f"({image_source(client, REGISTRY_IMAGE)})")
+    _wait_ready(reg)
+    return reg
+
+
+def _start_host_binary(port: int, creds) -> Registry:
+    binary = find_registry_binary()
+    if binary is None:
+        raise RegistryError("no registry image and no docker-registry binary on this machine",
+                            "run `make images` (online), or `apt install docker-registry`.")
+    tmp = tempfile.TemporaryDirectory(prefix=f"coursekit-{session()}-registry-")
+    root = Path(tmp.name)
+    (root / "config.yml").write_text(REGISTRY_CONFIG.replace(
+        "/var/lib/registry", str(root / "data")))
+    env = dict(os.environ, REGISTRY_HTTP_ADDR=f"127.0.0.1:{port}")
+    if creds:
+        (root / "htpasswd").write_text(htpasswd_line(*creds))
+        env.update(REGISTRY_AUTH="htpasswd", REGISTRY_AUTH_HTPASSWD_REALM="coursekit",
+                   REGISTRY_AUTH_HTPASSWD_PATH=str(root / "htpasswd"))
+    proc = subprocess.Popen([str(binary), "serve", str(root / "config.yml")], env=env,
+                            stdout=open(root / "registry.log", "wb"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    reg = Registry(f"127.0.0.1:{port}", creds, process=proc,
+                   how=f"host binary {binary} (pid {proc.pid})", _tmp=tmp)
+    _wait_ready(reg)
+    return reg
+
+
+def running_registries(client=None, all_sessions: bool = False) -> list:
+    """The registry containers of this session (or all sessions)."""
+    from .connect import connect
+    from .labels import label_filter
+    client = client or connect()
+    return [c for c in client.containers.list(all=True, filters={
+        "label": [label_filter(all_sessions)], "ancestor": REGISTRY_IMAGE})]
