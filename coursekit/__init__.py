@@ -14,7 +14,7 @@ from .cleanup import cleanup
 from .connect import connect
 from .errors import CourseError, DockerUnavailable, ImageUnavailable, PortBusy, RegistryError
 from .images import BUSYBOX, REGISTRY_IMAGE, ensure_images
-from .labels import cli_labels, label_filter, labels, name, session
+from .labelling import cli_labels, label_filter, labels, name, session
 from .ports import free_port
 from .registry import start_registry
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import docker
 
 from .images import LAB_IMAGES
-from .labels import label_filter
+from .labelling import label_filter
 
 
 @dataclass

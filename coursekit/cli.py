@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .labels import SESSION_ENV, label_filter
+from .labelling import SESSION_ENV, label_filter
 from .errors import CourseError
 
 ROOT = Path(__file__).resolve().parent.parent

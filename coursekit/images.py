@@ -19,7 +19,7 @@ from typing import Callable
 import docker
 
 from .errors import ImageUnavailable
-from .labels import LAB_IMAGE_LABEL
+from .labelling import LAB_IMAGE_LABEL
 from .progress import Progress
 
 BUSYBOX = "coursekit/busybox:1.36"

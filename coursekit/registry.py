@@ -23,7 +23,7 @@ import docker
 from .engine import wait_until
 from .errors import CourseError, RegistryError
 from .images import REGISTRY_CONFIG, REGISTRY_IMAGE, ensure_images, find_registry_binary
-from .labels import labels, name, session
+from .labelling import labels, name, session
 from .ports import check_port_free, free_port
 
 HTPASSWD_PATH = "/auth/htpasswd"
@@ -180,7 +180,7 @@ def _start_host_binary(port: int, creds) -> Registry:
 def running_registries(client=None, all_sessions: bool = False) -> list:
     """The registry containers of this session (or all sessions)."""
     from .connect import connect
-    from .labels import label_filter
+    from .labelling import label_filter
     client = client or connect()
     return [c for c in client.containers.list(all=True, filters={
         "label": [label_filter(all_sessions)], "ancestor": REGISTRY_IMAGE})]

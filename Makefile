@@ -1,0 +1,59 @@
+# The course's commands.  Two are all a learner needs:
+#   make lab    set up (venv, engine, lab images) and open JupyterLab on the course
+#   make test   the same set-up, then every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup venv engine images lab test test-unit test-integration test-notebooks \
+        bench book execute clean-course help
+
+help:
+	@echo "make lab     set up and start JupyterLab on the course (prints its URL)"
+	@echo "make test    set up, then run every test (unit, integration, notebooks)"
+	@echo "make bench   set-up, image and docker-run timings"
+	@echo "make book    build the Jupyter Book site into _build/html"
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the course's Python packages into $(VENV) ..."
+	@$(PY) -m pip install -q --disable-pip-version-check -e . 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import coursekit, docker, nbval, ipywidgets, jupyterlab"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# Engine + lab images (+ on Debian as root: installs docker.io / busybox-static /
+# docker-registry when missing).  Seconds when everything is present.
+setup: venv
+	@$(PY) -m coursekit doctor --fix
+
+engine: venv
+	@$(PY) -m coursekit engine start
+
+images: venv
+	@$(PY) -m coursekit images
+
+lab: setup
+	@$(PY) -m coursekit lab
+
+test: venv
+	@bash scripts/test.sh
+
+bench: setup
+	@$(PY) bench/bench.py
+
+book: venv
+	@$(PY) -m jupyter book build . -W -n --keep-going
+
+# Re-execute the notebooks against the engine and store their real outputs.
+execute: setup
+	@for nb in notebooks/*.ipynb; do \
+	  echo "executing $$nb"; \
+	  $(PY) -m jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; \
+	done
+
+# Remove every course session's labelled objects (never anything else).
+clean-course: venv
+	@$(PY) -m coursekit cleanup --all

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make test`: set up what the tests need (engine, lab images), run every suite,
+# and stop the engine afterwards only if this run started it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+t0=$(date +%s)
+
+if $PY -c 'import sys, coursekit.connect as c; sys.exit(0 if c.is_up() else 1)'; then
+  echo "test: using the Docker engine that is already running (it stays running)"
+else
+  echo "test: no engine answers; starting one for this run (stopped at the end)"
+  export COURSEKIT_TEST_OWNS_ENGINE=1
+  trap '$PY -m coursekit engine stop' EXIT
+fi
+$PY -m coursekit doctor --fix || exit 1
+
+status=0
+run() { echo; echo "== $*"; "$@" || status=1; }
+run $PY -m pytest tests/unit -q -p no:cacheprovider
+run $PY -m pytest tests/integration -q -p no:cacheprovider
+run $PY -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg \
+    -q -p no:cacheprovider
+# Last: stops and restarts the engine, so only when this run started it.
+if [ "${COURSEKIT_TEST_OWNS_ENGINE:-}" = 1 ]; then
+  run $PY -m pytest tests/engine_stop -q -p no:cacheprovider
+else
+  echo; echo "== engine-stop test skipped: the engine was already running (a learner's engine is never stopped)"
+fi
+echo; echo "test: $([ $status = 0 ] && echo PASSED || echo FAILED) in $(( $(date +%s) - t0 )) s"
+exit $status

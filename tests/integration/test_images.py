@@ -1,0 +1,53 @@
+"""Lab images: fast when present, a real offline build, a clear failure."""
+import time
+
+import pytest
+
+import coursekit as ck
+from coursekit.images import LAB_IMAGES, LabImage, ensure_image, ensure_images, image_source
+
+from .conftest import unique
+
+
+def test_present_images_are_checked_fast(client):
+    ensure_images(client, quiet=True)
+    t0 = time.monotonic()
+    done = ensure_images(client, quiet=True)
+    assert time.monotonic() - t0 < 3
+    assert set(done) == set(LAB_IMAGES)
+    assert all(v.startswith("present (") for v in done.values()), done
+
+
+def test_offline_build_makes_a_working_shell_image(client, created):
+    tag = f"coursekit-test/{unique('busybox')}:1"
+    lab = LabImage(tag, "busybox:1.36", LAB_IMAGES[ck.BUSYBOX].offline, "busybox-static", "")
+    how = ensure_image(client, lab, offline=True, quiet=True)
+    created.append(client.images.get(tag))
+    assert how.startswith("built offline from ")
+    assert image_source(client, tag) == how
+    out = client.containers.run(tag, ["sh", "-c", "echo $((6*7)); ls /bin | wc -l"], remove=True,
+                                name=ck.name(unique("t")), labels=ck.labels())
+    answer, applets = out.decode().split()
+    assert answer == "42" and int(applets) > 100
+
+
+def test_neither_pull_nor_build_gives_a_clear_error(client):
+    def nothing():
+        raise FileNotFoundError("no static busybox binary (Debian: apt install busybox-static)")
+    lab = LabImage(f"coursekit-test/{unique('none')}:1", "coursekit-no-such/image:0",
+                   nothing, "busybox-static", "")
+    with pytest.raises(ck.ImageUnavailable) as info:
+        ensure_image(client, lab, quiet=True)
+    assert "pulling coursekit-no-such/image:0 failed" in info.value.message
+    assert "apt install busybox-static" in info.value.fix
+
+
+def test_registry_image_runs_the_registry(client):
+    reg = ck.start_registry(client=client)
+    try:
+        assert reg.catalog() == []
+        assert reg.container.labels["coursekit.session"] == ck.session()
+        binds = reg.container.attrs["HostConfig"]["PortBindings"]["5000/tcp"]
+        assert binds[0]["HostIp"] == "127.0.0.1"   # never on other interfaces
+    finally:
+        reg.stop()

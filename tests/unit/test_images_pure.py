@@ -1,0 +1,43 @@
+import struct
+import tarfile
+from pathlib import Path
+
+from coursekit.images import build_context, is_static_elf, parse_ldd
+
+
+def _elf(phdr_types):
+    """A minimal 64-bit little-endian ELF with the given program header types."""
+    phoff, phentsize = 64, 56
+    head = bytearray(64)
+    head[:4] = b"\x7fELF"
+    head[4], head[5] = 2, 1
+    struct.pack_into("<Q", head, 0x20, phoff)
+    struct.pack_into("<HH", head, 0x36, phentsize, len(phdr_types))
+    body = b"".join(struct.pack("<I", t) + bytes(phentsize - 4) for t in phdr_types)
+    return bytes(head) + body
+
+
+def test_static_and_dynamic_elf_told_apart():
+    assert is_static_elf(_elf([1, 1, 4]))          # LOAD, LOAD, NOTE
+    assert not is_static_elf(_elf([6, 3, 1]))      # PHDR, INTERP, LOAD
+    assert not is_static_elf(b"#!/bin/sh\n")
+
+
+def test_parse_ldd_keeps_absolute_paths_only():
+    out = """\tlinux-vdso.so.1 (0x00007ffd)
+\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f)
+\tlibmissing.so => not found
+"""
+    assert parse_ldd(out) == ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]
+
+
+def test_build_context_has_dockerfile_and_executable_files(tmp_path: Path):
+    binary = tmp_path / "tool"
+    binary.write_bytes(b"\x7fELF...")
+    ctx = build_context("FROM scratch\n", {"bin/tool": binary, "etc/x": b"data"})
+    with tarfile.open(fileobj=ctx) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        assert tar.extractfile("Dockerfile").read() == b"FROM scratch\n"
+        assert members["bin/tool"].mode == 0o755
+        assert tar.extractfile("etc/x").read() == b"data"

@@ -1,0 +1,44 @@
+"""Each nbval sanitize pattern replaces what varies and leaves the facts alone."""
+import configparser
+import re
+from pathlib import Path
+
+import pytest
+
+CFG = Path(__file__).resolve().parents[1] / "nbval_sanitize.cfg"
+
+
+def sanitize(text):
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read(CFG)
+    for sec in cp.sections():
+        text = re.sub(cp[sec]["regex"], cp[sec]["replace"], text)
+    return text
+
+
+@pytest.mark.parametrize("a,b", [
+    ("ck-18ac9f-box running", "ck-7f00aa-box running"),
+    ("coursekit.session=abc123", "coursekit.session=worker-2"),
+    ("sha256:" + "a" * 64, "sha256:" + "b" * 64),
+    ("container id   : 409b11b1df22", "container id   : 0c905cc1d613"),
+    ("Created 2026-11-27T21:40:01.123456789Z", "Created 2026-11-28T01:02:03Z"),
+    ("Created 3 seconds ago", "Created About a minute ago"),
+    ("Up 4 seconds", "Up Less than a second"),
+    ("127.0.0.1:58813->5000/tcp", "127.0.0.1:40001->5000/tcp"),
+    ("the container's PID 1 is host PID 6505", "the container's PID 1 is host PID 71"),
+    ("    7 root     ps", "   12 root     ps"),
+    ("'6.18.44-fc-v595'", "'6.1.0-27-amd64'"),
+    ("/tmp/ipykernel_1234/567.py:3: Warning", "/tmp/ipykernel_99/1.py:3: Warning"),
+])
+def test_varying_parts_compare_equal(a, b):
+    assert sanitize(a) == sanitize(b)
+
+
+@pytest.mark.parametrize("a,b", [
+    ("same kernel: True", "same kernel: False"),
+    ("    1 root     sleep 300", "    1 root     sh"),
+    ("PID   USER     COMMAND", "PID   USER     CMD"),
+    ("cleanup: nothing of the course's to remove", "cleanup: removed 1 containers"),
+])
+def test_facts_still_differ(a, b):
+    assert sanitize(a) != sanitize(b)
