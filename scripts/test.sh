@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 t0=$(date +%s)
 
-if $PY -c 'import sys, coursekit.connect as c; sys.exit(0 if c.is_up() else 1)'; then
+if $PY -c 'import sys; from coursekit.connect import is_up; sys.exit(0 if is_up() else 1)'; then
   echo "test: using the Docker engine that is already running (it stays running)"
 else
   echo "test: no engine answers; starting one for this run (stopped at the end)"
@@ -17,10 +17,13 @@ $PY -m coursekit doctor --fix || exit 1
 
 status=0
 run() { echo; echo "== $*"; "$@" || status=1; }
+# The learner's own objects, unlabelled: they must survive the whole run.
+$PY -m tests.decoys create || exit 1
 run $PY -m pytest tests/unit -q -p no:cacheprovider
 run $PY -m pytest tests/integration -q -p no:cacheprovider
 run $PY -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg \
     -q -p no:cacheprovider
+run $PY -m tests.decoys check
 # Last: stops and restarts the engine, so only when this run started it.
 if [ "${COURSEKIT_TEST_OWNS_ENGINE:-}" = 1 ]; then
   run $PY -m pytest tests/engine_stop -q -p no:cacheprovider
