@@ -20,7 +20,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the course's Python packages into $(VENV) ..."
-	@$(PY) -m pip install -q --disable-pip-version-check -e . 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install -q --disable-pip-version-check -e . > $(VENV)/pip.log 2>&1 \
+	  || { tail -30 $(VENV)/pip.log; echo "pip install failed: full log in $(VENV)/pip.log"; exit 1; }
 	@$(PY) -c "import coursekit, docker, nbval, ipywidgets, jupyterlab"
 	@rm -f $(VENV)/.installed-* && touch $@
 

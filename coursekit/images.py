@@ -168,9 +168,9 @@ LAB_IMAGES = {
 
 # --- building and pulling ----------------------------------------------------------
 def _stream_build(client: docker.DockerClient, tag: str, context: io.BytesIO,
-                  source: str, progress: Progress) -> None:
+                  source: str, progress: Progress, nocache: bool = False) -> None:
     logs = client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True,
-                            forcerm=True, decode=True,
+                            forcerm=True, decode=True, nocache=nocache,
                             labels={LAB_IMAGE_LABEL: tag, SOURCE_LABEL: source})
     for chunk in logs:
         if "error" in chunk:
@@ -207,7 +207,8 @@ def image_source(client: docker.DockerClient, tag: str) -> str | None:
 
 
 def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | None = None,
-                 rebuild: bool = False, fix: bool = False, quiet: bool = False) -> str:
+                 rebuild: bool = False, fix: bool = False, quiet: bool = False,
+                 nocache: bool = False) -> str:
     """Make sure ``lab.tag`` exists; return what was done, e.g. 'present (pulled busybox:1.36)'."""
     if not rebuild:
         src = image_source(client, lab.tag)
@@ -245,7 +246,8 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
     source = f"built offline from {origin}"
     try:
         with Progress(f"Building {lab.tag} offline", quiet=quiet) as p:
-            _stream_build(client, lab.tag, build_context(dockerfile, files), source, p)
+            _stream_build(client, lab.tag, build_context(dockerfile, files), source, p,
+                          nocache=nocache)
     except Exception as err:
         raise ImageUnavailable(f"building lab image {lab.tag} offline failed: {err}",
                                "see the build output above; `make images` retries.") from err
