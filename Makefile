@@ -46,7 +46,7 @@ bench: setup
 	@$(PY) bench/bench.py
 
 book: venv
-	@$(PY) -m jupyter book build . -W -n --keep-going
+	@$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Re-execute the notebooks against the engine and store their real outputs.
 execute: setup
