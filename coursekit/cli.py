@@ -78,15 +78,15 @@ def _ports(c) -> str:
     return ", ".join(f"{b['HostIp']}:{b['HostPort']}" for v in ports.values() if v for b in v)
 
 
-def lab(port: int | None, open_browser: bool = False) -> int:
+def lab(port: int | None, root: Path = ROOT, open_browser: bool = False) -> int:
     """Start JupyterLab on the course folder, on a free port, and print its URL."""
     import secrets
     import subprocess
     from .ports import check_port_free, free_port
     port = check_port_free(port) if port else free_port()
     token = os.environ.get("COURSEKIT_LAB_TOKEN") or secrets.token_hex(16)
-    _save_widget_state_setting()
-    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}",
+    _lab_settings()
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
            f"--ServerApp.open_browser={open_browser}"]
@@ -94,16 +94,23 @@ def lab(port: int | None, open_browser: bool = False) -> int:
         cmd.append("--ServerApp.allow_root=True")
     url = f"http://127.0.0.1:{port}/lab/tree/notebooks?token={token}"
     print(f"\nJupyterLab for the course: {url}\n(stop it with Ctrl-C)\n", flush=True)
-    return subprocess.call(cmd, cwd=ROOT)
+    try:
+        return subprocess.call(cmd, cwd=root)
+    except KeyboardInterrupt:
+        return 0
 
 
-def _save_widget_state_setting() -> Path:
-    """Make JupyterLab save widget state in notebooks (so the book shows widgets)."""
+def _lab_settings() -> Path:
+    """JupyterLab settings for the course: save widget state in notebooks (so the
+    book shows widgets), and no news/update checks (the room may be offline)."""
     import json
     f = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     f.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(f.read_text()) if f.exists() else {}
     data.setdefault("@jupyter-widgets/jupyterlab-manager:plugin", {})["saveState"] = True
+    # An offline course: no news or update checks calling out to the internet.
+    data.setdefault("@jupyterlab/apputils-extension:notification", {}).update(
+        {"fetchNews": "false", "checkForUpdates": False})
     f.write_text(json.dumps(data, indent=2))
     return f
 
@@ -130,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--lab-images", action="store_true", help="also remove the lab images")
     lb = sub.add_parser("lab", help="start JupyterLab on the course and print its URL")
     lb.add_argument("--port", type=int)
+    lb.add_argument("--root", type=Path, default=ROOT, help="folder to serve (default: the course)")
     args = p.parse_args(argv)
     try:
         return _run(args)
@@ -173,7 +181,7 @@ def _run(args) -> int:
         print(cleanup(all_sessions=args.all, lab_images=args.lab_images))
         return 0
     if args.cmd == "lab":
-        return lab(args.port)
+        return lab(args.port, args.root.resolve())
     return 2
 
 

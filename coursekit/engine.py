@@ -61,18 +61,26 @@ def _can_provision() -> str | None:
 
 
 def apt_install(packages: list[str], quiet: bool = False) -> bool:
-    """``apt-get install`` (after one ``apt-get update``) when root on Debian; else False."""
+    """``apt-get install`` (after ``apt-get update`` if needed) when root on Debian.
+
+    Output goes to ``<state dir>/apt.log``; its tail is printed if it fails."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return False
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    out = subprocess.DEVNULL if quiet else None
+    log_path = state_dir() / "apt.log"
     if not quiet:
-        print(f"Installing Debian packages: {' '.join(packages)} ...", flush=True)
+        print(f"Installing Debian packages: {' '.join(packages)} (log: {log_path}) ...",
+              flush=True)
     cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
-    if subprocess.run(cmd, env=env, stdout=out, stderr=out).returncode == 0:
-        return True
-    subprocess.run(["apt-get", "update", "-q"], env=env, stdout=out, stderr=out)
-    return subprocess.run(cmd, env=env, stdout=out, stderr=out).returncode == 0
+    with open(log_path, "ab") as log:
+        def run(c):
+            return subprocess.run(c, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL).returncode == 0
+        ok = run(cmd) or (run(["apt-get", "update", "-q"]) and run(cmd))
+    if not ok and not quiet:
+        tail = log_path.read_text(errors="replace").splitlines()[-10:]
+        print("  apt-get failed; last lines:\n    " + "\n    ".join(tail), flush=True)
+    return ok
 
 
 def wait_until(condition, timeout: float, interval: float = 0.1) -> bool:

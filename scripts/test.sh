@@ -15,6 +15,20 @@ else
 fi
 $PY -m coursekit doctor --fix || exit 1
 
+# The browser tests drive Debian's Chromium (Playwright's own download is not used).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test: installing Debian's chromium for the browser tests ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || {
+      apt-get update -q >/dev/null 2>&1
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || {
+      echo "test: could not install chromium"; exit 1; }
+  else
+    echo "test: no /usr/bin/chromium: install it (Debian: apt install chromium) for the browser tests"
+    exit 1
+  fi
+fi
+
 status=0
 run() { echo; echo "== $*"; "$@" || status=1; }
 # The learner's own objects, unlabelled: they must survive the whole run.
@@ -23,6 +37,7 @@ run $PY -m pytest tests/unit -q -p no:cacheprovider
 run $PY -m pytest tests/integration -q -p no:cacheprovider
 run $PY -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg \
     -q -p no:cacheprovider
+run $PY -m pytest tests/browser -q -p no:cacheprovider
 run $PY -m tests.decoys check
 # Last: stops and restarts the engine, so only when this run started it.
 if [ "${COURSEKIT_TEST_OWNS_ENGINE:-}" = 1 ]; then

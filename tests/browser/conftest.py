@@ -1,0 +1,101 @@
+"""Real-browser fixtures: JupyterLab started the way `make lab` starts it, and
+Debian's Chromium driven by Playwright (headless).  On failure a screenshot and
+the page's console log are saved under test-artifacts/."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("COURSEKIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium as root")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        page = item.funcargs.get("page")
+        if page is not None:
+            ARTIFACTS.mkdir(exist_ok=True)
+            base = ARTIFACTS / re.sub(r"[^\w.-]+", "_", item.nodeid)
+            try:
+                page.screenshot(path=f"{base}.png", full_page=True)
+            except Exception as err:  # the page may be gone
+                print(f"screenshot failed: {err}")
+            (Path(f"{base}.console.txt")).write_text("\n".join(getattr(page, "_console", [])))
+            print(f"browser artifacts: {base}.png, {base}.console.txt")
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg._console = []
+    pg.on("console", lambda m: pg._console.append(f"{m.type}: {m.text}"))
+    pg.on("pageerror", lambda e: pg._console.append(f"pageerror: {e}"))
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    """`python -m coursekit lab` on a free port with a known token; yields its base URL.
+
+    It serves a copy of the course's notebooks, so nothing the browser runs or
+    saves (JupyterLab autosaves) can change the stored outputs."""
+    from coursekit import free_port
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    port, token = free_port(), "coursekit-test-token"
+    log = open(tmp_path_factory.mktemp("lab") / "lab.log", "w+")
+    env = dict(os.environ, COURSEKIT_LAB_TOKEN=token, JUPYTER_CONFIG_DIR=str(
+        tmp_path_factory.mktemp("jupyter-config")))
+    proc = subprocess.Popen([sys.executable, "-m", "coursekit", "lab", "--port", str(port),
+                             "--root", str(root)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    else:
+        proc.terminate()
+    log.seek(0)
+    out = log.read()
+    if proc.poll() is not None:
+        pytest.fail(f"JupyterLab did not start:\n{out[-2000:]}")
+    assert f"{base}/lab/tree/notebooks?token={token}" in out, out[-1000:]
+    yield base, token
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
