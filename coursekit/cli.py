@@ -108,6 +108,9 @@ def _lab_settings() -> Path:
     f.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(f.read_text()) if f.exists() else {}
     data.setdefault("@jupyter-widgets/jupyterlab-manager:plugin", {})["saveState"] = True
+    # Render every cell (no virtual scrolling): lessons are short, and tests and
+    # screen readers see the whole notebook.
+    data.setdefault("@jupyterlab/notebook-extension:tracker", {})["windowingMode"] = "none"
     # An offline course: no news or update checks calling out to the internet.
     data.setdefault("@jupyterlab/apputils-extension:notification", {}).update(
         {"fetchNews": "false", "checkForUpdates": False})
