@@ -1,0 +1,81 @@
+"""Where a container's cgroup limits live, on cgroup v1 and v2.
+
+The lessons read these files themselves (with ``cat`` in the container, or from
+the host side); this module only knows the file names for each version and
+reads the numbers in them, so the same cell works on both.
+"""
+from __future__ import annotations
+
+# Inside a container, Docker shows the container's own cgroup at these paths.
+FILES = {
+    "v1": {
+        "memory.limit": "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        "memory.usage": "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        "cpu.quota": "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
+        "cpu.period": "/sys/fs/cgroup/cpu/cpu.cfs_period_us",
+        "cpu.weight": "/sys/fs/cgroup/cpu/cpu.shares",
+        "pids.max": "/sys/fs/cgroup/pids/pids.max",
+        "pids.current": "/sys/fs/cgroup/pids/pids.current",
+        "io.weight": "/sys/fs/cgroup/blkio/blkio.weight",
+        "io.write_bps": "/sys/fs/cgroup/blkio/blkio.throttle.write_bps_device",
+    },
+    "v2": {
+        "memory.limit": "/sys/fs/cgroup/memory.max",
+        "memory.usage": "/sys/fs/cgroup/memory.current",
+        "cpu.max": "/sys/fs/cgroup/cpu.max",
+        "cpu.weight": "/sys/fs/cgroup/cpu.weight",
+        "pids.max": "/sys/fs/cgroup/pids.max",
+        "pids.current": "/sys/fs/cgroup/pids.current",
+        "io.weight": "/sys/fs/cgroup/io.weight",
+        "io.write_bps": "/sys/fs/cgroup/io.max",
+    },
+}
+
+# v1: one hierarchy per controller (memory/, cpu/, pids/ ...); v2: one unified tree.
+HOST_DIRS = {
+    "v1": ["memory/docker/{id}", "memory/system.slice/docker-{id}.scope"],
+    "v2": ["system.slice/docker-{id}.scope", "docker/{id}"],
+}
+
+
+def version(client) -> str:
+    """'v1' or 'v2': the cgroup version the engine runs containers under."""
+    return "v2" if str(client.info().get("CgroupVersion", "1")) == "2" else "v1"
+
+
+def files(ver: str) -> dict[str, str]:
+    return FILES[ver]
+
+
+def parse_limit(text: str) -> int | None:
+    """A limit file's value in plain numbers; None for 'no limit'.
+
+    v1 writes a huge number (2**63 rounded to the page size) for 'unlimited' memory
+    and -1 for an unlimited CPU quota; v2 writes 'max'.
+    """
+    text = text.strip().split()[0] if text.strip() else ""
+    if text in ("", "max", "-1"):
+        return None
+    value = int(text)
+    return None if value >= 2**62 else value
+
+
+def cpu_limit(ver: str, read) -> float | None:
+    """CPUs allowed (e.g. 0.5), given ``read(path) -> str`` for the container's files."""
+    f = FILES[ver]
+    if ver == "v2":
+        quota, period = read(f["cpu.max"]).split()
+    else:
+        quota, period = read(f["cpu.quota"]).strip(), read(f["cpu.period"]).strip()
+    q = parse_limit(quota)
+    return None if q is None else q / int(period)
+
+
+def fmt_bytes(n: int | None) -> str:
+    if n is None:
+        return "no limit"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
