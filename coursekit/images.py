@@ -22,7 +22,7 @@ from .errors import ImageUnavailable
 from .labelling import LAB_IMAGE_LABEL
 from .progress import Progress
 
-BUSYBOX = "coursekit/busybox:1.36"
+BUSYBOX = "coursekit/busybox:1"
 REGISTRY_IMAGE = "coursekit/registry:2"
 SOURCE_LABEL = "coursekit.source"
 OFFLINE_ENV = "COURSEKIT_OFFLINE"

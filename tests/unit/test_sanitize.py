@@ -27,6 +27,9 @@ def sanitize(text):
     ("127.0.0.1:58813->5000/tcp", "127.0.0.1:40001->5000/tcp"),
     ("the container's PID 1 is host PID 6505", "the container's PID 1 is host PID 71"),
     ("    7 root     ps", "   12 root     ps"),
+    ("   36 ps", "   41 ps"),
+    ("net net:[4026532184]", "net net:[4026532999]"),
+    ("eth0 172.17.0.2/16", "eth0 172.18.0.5/16"),
     ("'6.18.44-fc-v595'", "'6.1.0-27-amd64'"),
     ("/tmp/ipykernel_1234/567.py:3: Warning", "/tmp/ipykernel_99/1.py:3: Warning"),
 ])
@@ -38,6 +41,8 @@ def test_varying_parts_compare_equal(a, b):
     ("same kernel: True", "same kernel: False"),
     ("    1 root     sleep 300", "    1 root     sh"),
     ("PID   USER     COMMAND", "PID   USER     CMD"),
+    ("net net:[1]", "uts uts:[1]"),
+    ("lo 127.0.0.1/8", "lo 10.0.0.1/8"),
     ("cleanup: nothing of the course's to remove", "cleanup: removed 1 containers"),
 ])
 def test_facts_still_differ(a, b):
