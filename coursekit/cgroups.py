@@ -79,3 +79,39 @@ def fmt_bytes(n: int | None) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+def host_view(client, command: str, image: str | None = None) -> str:
+    """Run ``command`` in a throw-away helper that sees the engine host's cgroup
+    tree, read-only, at ``/host/cgroup`` (works on Docker Desktop too: there the
+    'host' is Docker's VM)."""
+    from .images import BUSYBOX
+    from .labelling import labels, name
+    out = client.containers.run(image or BUSYBOX, ["sh", "-c", command], remove=True,
+                                volumes={"/sys/fs/cgroup": {"bind": "/host/cgroup", "mode": "ro"}},
+                                name=name("cgroup-helper"), labels=labels())
+    return out.decode()
+
+
+def locate_on_host(client, container) -> list[str]:
+    """The host-side cgroup directories of ``container`` (one per v1 controller)."""
+    out = host_view(client, f"find /host/cgroup -maxdepth 4 -type d -name '*{container.id}*'")
+    return sorted(line for line in out.splitlines() if line)
+
+
+def docker_root_device(client) -> str | None:
+    """The block device holding the engine's data root (for --device-write-bps),
+    found from the engine host's sysfs; None where it cannot be determined."""
+    from .images import BUSYBOX
+    from .labelling import labels, name
+    root = client.info().get("DockerRootDir", "/var/lib/docker")
+    script = ("d=$(stat -c %d /root-fs); maj=$(( (d >> 8) & 0xfff )); "
+              "min=$(( (d & 0xff) | ((d >> 12) & 0xfff00) )); s=/sys/dev/block/$maj:$min; "
+              "[ -e $s/partition ] && s=$s/..; grep DEVNAME $s/uevent | cut -d= -f2")
+    try:
+        out = client.containers.run(BUSYBOX, ["sh", "-c", script], remove=True,
+                                    volumes={root: {"bind": "/root-fs", "mode": "ro"}},
+                                    name=name("blkdev"), labels=labels()).decode().strip()
+    except Exception:
+        return None
+    return f"/dev/{out}" if out else None
