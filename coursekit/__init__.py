@@ -12,6 +12,7 @@ and cleans up exactly that.
 """
 from .cleanup import cleanup
 from .connect import connect
+from .dashboard import dashboard
 from .errors import CourseError, DockerUnavailable, ImageUnavailable, PortBusy, RegistryError
 from .images import BUSYBOX, REGISTRY_IMAGE, ensure_images
 from .labelling import cli_labels, label_filter, labels, name, session
@@ -19,7 +20,7 @@ from .ports import free_port
 from .registry import start_registry
 
 __all__ = [
-    "connect", "ensure_images", "start_registry", "cleanup",
+    "connect", "ensure_images", "start_registry", "cleanup", "dashboard",
     "session", "labels", "cli_labels", "label_filter", "name", "free_port",
     "BUSYBOX", "REGISTRY_IMAGE",
     "CourseError", "DockerUnavailable", "ImageUnavailable", "PortBusy", "RegistryError",

@@ -39,18 +39,18 @@ run $PY -m pytest tests/integration -q -p no:cacheprovider
 # (per-session names and ports must keep them apart), then once more in a row.
 NBVAL="$PY -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider"
 nbval_pair() {
-  COURSEKIT_SESSION=nbval1-$$ $NBVAL > .coursekit/nbval1.log 2>&1 & p1=$!
-  COURSEKIT_SESSION=nbval2-$$ $NBVAL > .coursekit/nbval2.log 2>&1 & p2=$!
+  COURSEKIT_SESSION=nbvala$$ $NBVAL > .coursekit/nbval1.log 2>&1 & p1=$!
+  COURSEKIT_SESSION=nbvalb$$ $NBVAL > .coursekit/nbval2.log 2>&1 & p2=$!
   wait $p1; r1=$?; wait $p2; r2=$?
   echo "copy 1: $(tail -1 .coursekit/nbval1.log)"; echo "copy 2: $(tail -1 .coursekit/nbval2.log)"
-  [ $r1 = 0 ] && [ $r2 = 0 ] || { tail -60 .coursekit/nbval1.log .coursekit/nbval2.log; return 1; }
+  [ $r1 = 0 ] && [ $r2 = 0 ] || { tail -n 60 .coursekit/nbval1.log .coursekit/nbval2.log; return 1; }
 }
 run nbval_pair
-run env COURSEKIT_SESSION=nbval3-$$ $NBVAL
+run env COURSEKIT_SESSION=nbvalc$$ $NBVAL
 run $PY -m pytest tests/browser -q -p no:cacheprovider
 run $PY -m tests.decoys check
 # A notebook that failed half-way may have left its objects: remove them.
-for s in nbval1-$$ nbval2-$$ nbval3-$$; do $PY -m coursekit cleanup --session $s >/dev/null; done
+for s in nbvala$$ nbvalb$$ nbvalc$$; do $PY -m coursekit cleanup --session $s >/dev/null; done
 # Last: stops and restarts the engine, so only when this run started it.
 if [ "${COURSEKIT_TEST_OWNS_ENGINE:-}" = 1 ]; then
   run $PY -m pytest tests/engine_stop -q -p no:cacheprovider

@@ -99,3 +99,27 @@ def lab_server(tmp_path_factory):
         proc.wait(15)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def open_notebook(page, lab, path):
+    """Open ``path`` in a fresh JupyterLab workspace; return the notebook panel locator
+    once its kernel is idle."""
+    import uuid
+    from playwright.sync_api import expect
+    base, token = lab
+    page.goto(f"{base}/lab/workspaces/t{uuid.uuid4().hex[:8]}/tree/{path}?reset&token={token}")
+    panel = page.locator(".jp-NotebookPanel:visible")
+    panel.locator(".jp-Cell").first.wait_for(timeout=60_000)
+    expect(page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first).to_be_visible(timeout=60_000)
+    panel.locator(".jp-Cell").first.click()   # focus the notebook, so the menus act on it
+    return panel
+
+
+def menu(page, menu_name, item):
+    """Use JupyterLab's menu bar, as a learner would."""
+    from playwright.sync_api import expect
+    page.get_by_role("menuitem", name=menu_name, exact=True).click()
+    entry = page.get_by_role("menuitem", name=item, exact=True)
+    entry.wait_for(state="visible")
+    entry.click()
+    expect(entry).to_be_hidden()

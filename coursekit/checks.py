@@ -1,0 +1,103 @@
+"""Check results, in the style of otter-grader: ✅ or ❌, a specific hint, a plain
+and an HTML form -- never a traceback.  Used by the start page and the exercises."""
+from __future__ import annotations
+
+import html
+import shutil
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def __repr__(self) -> str:
+        s = f"{'✅' if self.ok else '❌'} {self.name}: {self.detail}"
+        return s + (f"\n   fix: {self.fix}" if self.fix and not self.ok else "")
+
+    def _repr_html_(self) -> str:
+        fix = (f"<div style='margin-left:1.6em'><b>Fix:</b> {html.escape(self.fix)}</div>"
+               if self.fix and not self.ok else "")
+        return (f"<div>{'✅' if self.ok else '❌'} <b>{html.escape(self.name)}</b>: "
+                f"{html.escape(self.detail)}{fix}</div>")
+
+
+@dataclass
+class Report:
+    title: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def __repr__(self) -> str:
+        head = f"{self.title}: {'all good' if self.ok else 'needs attention'}"
+        return "\n".join([head] + [repr(r) for r in self.results])
+
+    def _repr_html_(self) -> str:
+        return (f"<div><b>{html.escape(self.title)}</b>: "
+                f"{'all good ✅' if self.ok else 'needs attention ❌'}"
+                + "".join(r._repr_html_() for r in self.results) + "</div>")
+
+
+def _safely(name: str, fn) -> CheckResult:
+    """Run one check; any exception becomes a ❌ with its message, not a traceback."""
+    try:
+        return fn()
+    except Exception as err:  # noqa: BLE001 -- the point is to never raise at the learner
+        fix = getattr(err, "fix", "") or "run `make setup` in a terminal, then re-run this cell"
+        return CheckResult(name, False, getattr(err, "message", str(err)) or type(err).__name__, fix)
+
+
+def environment(registry: bool = True) -> Report:
+    """The start page's checks: engine, cgroups, lab images, registry, disk."""
+    from .connect import connect
+    from .images import LAB_IMAGES, image_source
+    rep = Report("Your course environment")
+    state = {}
+
+    def engine():
+        client = state["client"] = connect()
+        v = client.version()
+        return CheckResult("Docker engine", True,
+                           f"{v.get('Version')} (API {v.get('ApiVersion')}) answers")
+    rep.results.append(_safely("Docker engine", engine))
+    client = state.get("client")
+    if client is None:
+        return rep
+
+    def cgroups():
+        v = client.info().get("CgroupVersion", "?")
+        return CheckResult("cgroups", True, f"containers run under cgroup v{v}"
+                           + (" (the lessons explain v1 and v2)" if v in ("1", "2") else ""))
+    rep.results.append(_safely("cgroups", cgroups))
+    for tag, lab in LAB_IMAGES.items():
+        def image(tag=tag, lab=lab):
+            src = image_source(client, tag)
+            return CheckResult(f"lab image {tag}", src is not None, src or "missing",
+                               "run `make images` in a terminal (works offline on Debian)")
+        rep.results.append(_safely(f"lab image {tag}", image))
+    if registry:
+        def reg():
+            from .registry import start_registry
+            r = start_registry(client=client, purpose="startpage-registry")
+            try:
+                r.catalog()
+            finally:
+                r.stop()
+            return CheckResult("course registry", True, "starts on 127.0.0.1 and answers")
+        rep.results.append(_safely("course registry", reg))
+
+    def disk():
+        root = client.info().get("DockerRootDir", "/var/lib/docker")
+        from pathlib import Path
+        where = root if Path(root).exists() else str(Path.home())
+        free = shutil.disk_usage(where).free / 2**30
+        return CheckResult("free disk", free > 2, f"≈ {free:.0f} GiB free at {where}",
+                           "free at least 2 GiB for images and containers")
+    rep.results.append(_safely("free disk", disk))
+    return rep

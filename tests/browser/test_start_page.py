@@ -1,0 +1,39 @@
+"""The start page in a real browser: the checks pass, the dashboard widget renders,
+lists the container the page started, and reacts to a click on Refresh."""
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import menu, open_notebook
+
+pytestmark = pytest.mark.browser
+
+
+def test_start_page_checks_and_dashboard(lab_server, page):
+    nb = open_notebook(page, lab_server, "notebooks/00_start_here.ipynb")
+    menu(page, "Edit", "Clear Outputs of All Cells")
+    expect(nb.locator(".jp-OutputArea-output")).to_have_count(0, timeout=10_000)
+
+    # Run up to and including the dashboard cell (not the clean-up cell after it).
+    cells = nb.locator(".jp-Cell")
+    dash_cell = nb.locator(".jp-CodeCell", has_text="ck.dashboard()").first
+    dash_cell.click()
+    menu(page, "Run", "Run All Above Selected Cell")
+    expect(nb.locator(".jp-CodeCell", has_text="checks.environment()").first
+           .locator(".jp-OutputArea-output")).to_contain_text("all good", timeout=90_000)
+    report = nb.locator(".jp-CodeCell", has_text="checks.environment()").first.inner_text()
+    assert "❌" not in report and report.count("✅") >= 5, report
+    page.keyboard.press("Shift+Enter")  # run the dashboard cell itself
+    dashboard = nb.locator(".coursekit-dashboard")
+    expect(dashboard).to_be_visible(timeout=30_000)
+    expect(dashboard.locator(".coursekit-row", has_text="-start-demo")).to_have_count(1)
+    expect(dashboard).to_contain_text("running")
+
+    # Remove the container in the next cell, then click Refresh on the widget.
+    nb.locator(".jp-CodeCell", has_text="demo.remove(force=True)").first.click()
+    page.keyboard.press("Shift+Enter")
+    expect(nb.locator(".jp-CodeCell", has_text="demo.remove(force=True)").first
+           .locator(".jp-OutputArea-output")).to_contain_text("cleanup:", timeout=30_000)
+    dashboard.get_by_role("button", name="Refresh").click()
+    expect(dashboard.locator(".coursekit-row", has_text="-start-demo")).to_have_count(0, timeout=15_000)
+    expect(dashboard).to_contain_text("none running")
+    assert cells.count() > 5
