@@ -59,6 +59,10 @@ class Dashboard(w.VBox):
         self.add_class("coursekit-dashboard")
         self.refresh()
 
+    def __repr__(self) -> str:
+        who = "all course sessions" if self.all_sessions else f"session {session()}"
+        return f"<course dashboard: {len(self.table.children) - 1} rows ({who})>"
+
     def containers(self):
         return self.client.containers.list(all=True, filters={"label": [label_filter(self.all_sessions)]})
 

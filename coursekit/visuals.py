@@ -58,11 +58,11 @@ def ns_table(rows: dict[str, dict[str, str]], namespaces=NAMESPACES) -> HTMLTabl
                          f"title='{n}:[{ident}]'>{seen[ident]}</td>")
             trow.append(seen[ident])
         body.append(f"<tr><th style='text-align:left'>{html.escape(who)}</th>{''.join(cells)}</tr>")
-        text_rows.append(f"{who:<34} " + " ".join(f"{c:>6}" for c in trow))
+        text_rows.append(f"{who} | " + " ".join(f"{n}={c}" for n, c in zip(namespaces, trow)))
     legend = ("<p style='font-size:85%'>Same letter and colour in a column = the same "
               "namespace (hover a cell for its inode number).</p>")
     html_text = (f"<table><tr><th>process</th>{head}</tr>{''.join(body)}</table>{legend}")
-    text = f"{'process':<34} " + " ".join(f"{n:>6}" for n in namespaces) + "\n" + "\n".join(text_rows)
+    text = "\n".join(text_rows)
     return HTMLTable(html_text, text)
 
 

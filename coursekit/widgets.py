@@ -37,7 +37,7 @@ class MemoryLab(w.VBox):
 
     def __init__(self, client, limit_mib: int = 64, alloc_mib: int = 40):
         self.client = client
-        style = {"description_width": "150px"}
+        style = {"description_width": "180px"}
         self.limit = w.IntSlider(value=limit_mib, min=16, max=256, step=8, style=style,
                                  description="memory limit (MiB)")
         self.alloc = w.IntSlider(value=alloc_mib, min=8, max=160, step=4, style=style,
@@ -48,6 +48,9 @@ class MemoryLab(w.VBox):
         self.plot = w.Image(format="png", layout=w.Layout(width="600px"))
         self.button.on_click(lambda _: self.run())
         super().__init__([self.limit, self.alloc, self.button, self.outcome, self.plot])
+
+    def __repr__(self) -> str:
+        return f"<memory lab: limit {self.limit.value} MiB, workload {self.alloc.value} MiB>"
 
     def run(self):
         import matplotlib.pyplot as plt

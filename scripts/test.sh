@@ -47,6 +47,10 @@ nbval_pair() {
 }
 run nbval_pair
 run env COURSEKIT_SESSION=nbvalc$$ $NBVAL
+# The book: built with warnings as errors, its internal links checked, then the
+# browser tests (JupyterLab and the built site, offline).
+run make -s book
+run $PY -m pytest tests/site -q -p no:cacheprovider
 run $PY -m pytest tests/browser -q -p no:cacheprovider
 run $PY -m tests.decoys check
 # A notebook that failed half-way may have left its objects: remove them.
