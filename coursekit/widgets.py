@@ -81,3 +81,145 @@ class MemoryLab(w.VBox):
         finally:
             self.button.disabled = False
         return self.outcome.value
+
+
+def parse_publish(text: str) -> tuple[str, tuple[str, int]] | None:
+    """'[IP:]HOST:CONTAINER' -> ('CONTAINER/tcp', (IP, HOST)); '' -> None; else ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = text.split(":")
+    if len(parts) == 2:
+        parts = ["127.0.0.1", *parts]
+    if len(parts) != 3 or not all(p.isdigit() for p in parts[1:]):
+        raise ValueError(f"-p {text!r}: write HOST:CONTAINER (or IP:HOST:CONTAINER), e.g. 8080:80")
+    ip, host, container = parts[0], int(parts[1]), int(parts[2])
+    if not (0 < host < 65536 and 0 < container < 65536):
+        raise ValueError(f"-p {text!r}: ports are numbers from 1 to 65535")
+    return f"{container}/tcp", (ip, host)
+
+
+def parse_volume(text: str) -> tuple[str, dict] | None:
+    """'SRC:DST[:ro]' -> (SRC, {'bind': DST, 'mode': ...}); '' -> None; else ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/"):
+        raise ValueError(f"-v {text!r}: write SOURCE:/container/path, e.g. mydata:/data")
+    mode = parts[2] if len(parts) == 3 else "rw"
+    if mode not in ("ro", "rw"):
+        raise ValueError(f"-v {text!r}: the mode after the second ':' is ro or rw")
+    return parts[0], {"bind": parts[1], "mode": mode}
+
+
+class RunBuilder(w.VBox):
+    """Tick `docker run` flags, see the CLI line and the SDK call, run it."""
+
+    def __init__(self, client, command: str = "echo hello"):
+        self.client, self.started = client, []
+        self.detach = w.Checkbox(description="-d  detach", indent=False)
+        self.rm = w.Checkbox(description="--rm  remove on exit", value=True, indent=False)
+        self.interactive = w.Checkbox(description="-i  keep stdin open", indent=False)
+        self.tty = w.Checkbox(description="-t  terminal", indent=False)
+        wide = {"description_width": "120px"}
+        self.publish = w.Text(description="-p HOST:CONTAINER", placeholder="e.g. 8080:80", style=wide)
+        self.volume = w.Text(description="-v SOURCE:TARGET", placeholder="e.g. mydata:/data", style=wide)
+        self.memory = w.Text(description="-m memory", placeholder="e.g. 64m", style=wide)
+        self.command = w.Text(description="command", value=command, style=wide)
+        self.cli = w.HTML()
+        self.sdk = w.HTML()
+        self.result = w.HTML()
+        self.button = w.Button(description="Run", button_style="primary", icon="play")
+        self.button.on_click(lambda _: self.run())
+        for x in (self.detach, self.rm, self.interactive, self.tty, self.publish, self.volume,
+                  self.memory, self.command):
+            x.observe(lambda _: self._update(), names="value")
+        super().__init__([w.HBox([self.detach, self.rm, self.interactive, self.tty]),
+                          self.publish, self.volume, self.memory, self.command,
+                          self.cli, self.sdk, self.button, self.result])
+        self.add_class("coursekit-runbuilder")
+        self._update()
+
+    def __repr__(self) -> str:
+        return f"<docker run builder: {self.cli_line()}>"
+
+    def _kwargs(self) -> dict:
+        kw: dict = {}
+        if self.detach.value:
+            kw["detach"] = True
+        if self.rm.value:
+            kw["remove"] = True
+        if self.interactive.value:
+            kw["stdin_open"] = True
+        if self.tty.value:
+            kw["tty"] = True
+        pub = parse_publish(self.publish.value)
+        if pub:
+            kw["ports"] = {pub[0]: pub[1]}
+        vol = parse_volume(self.volume.value)
+        if vol:
+            kw["volumes"] = {vol[0]: vol[1]}
+        if self.memory.value.strip():
+            kw["mem_limit"] = self.memory.value.strip()
+        return kw
+
+    def cli_line(self) -> str:
+        flags = [f for f, on in (("-d", self.detach.value), ("--rm", self.rm.value),
+                                 ("-i", self.interactive.value), ("-t", self.tty.value)) if on]
+        for flag, box in (("-p", self.publish), ("-v", self.volume), ("-m", self.memory)):
+            if box.value.strip():
+                flags.append(f"{flag} {box.value.strip()}")
+        return " ".join(["docker run", *flags, BUSYBOX, self.command.value.strip()])
+
+    def sdk_call(self) -> str:
+        try:
+            kw = self._kwargs()
+        except ValueError as err:
+            return f"(fix the input first: {err})"
+        args = "".join(f", {k}={v!r}" for k, v in kw.items())
+        return f"client.containers.run({BUSYBOX!r}, {self.command.value.strip()!r}{args})"
+
+    def _update(self):
+        import html as _html
+        self.cli.value = f"<b>CLI</b> <code>{_html.escape(self.cli_line())}</code>"
+        self.sdk.value = f"<b>SDK</b> <code>{_html.escape(self.sdk_call())}</code>"
+
+    def run(self) -> str:
+        import html as _html
+        from .errors import CourseError
+        from .ports import check_port_free
+        try:
+            kw = self._kwargs()
+            if "ports" in kw:
+                (ip, port), = kw["ports"].values()
+                check_port_free(port, ip)
+            if kw.get("remove") and not kw.get("detach") and kw.get("stdin_open"):
+                pass  # fine: stdin is simply closed when nothing is attached
+            name_ = name(f"builder-{len(self.started)}")
+            out = self.client.containers.run(BUSYBOX, self.command.value.strip(), name=name_,
+                                             labels=labels(role="runbuilder"), **kw)
+            if kw.get("detach"):
+                self.started.append(name_)
+                out.reload()
+                text = f"✅ started {name_}: {out.status}"
+            else:
+                if not kw.get("remove"):
+                    self.started.append(name_)
+                text = f"✅ output: {out.decode(errors='replace').strip()!r}"
+        except (ValueError, CourseError) as err:
+            text = f"❌ {err}"
+        except Exception as err:  # docker errors: show them, never a traceback
+            text = f"❌ {type(err).__name__}: {getattr(err, 'explanation', None) or err}"
+        self.result.value = _html.escape(text)
+        return text
+
+    def cleanup(self):
+        """Remove the containers this builder started."""
+        import docker as _docker
+        for n in self.started:
+            try:
+                self.client.containers.get(n).remove(force=True)
+            except _docker.errors.NotFound:
+                pass
+        self.started.clear()
