@@ -48,11 +48,16 @@ bench: setup
 book: venv
 	@$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-# Re-execute the notebooks against the engine and store their real outputs.
+# Re-execute the notebooks (lessons, then exercise solutions, regenerated from
+# coursekit/exercises.py) against the engine and store their real outputs.
+# Progress goes to a throw-away file, not the learner's.
 execute: setup
-	@for nb in notebooks/*.ipynb; do \
+	@$(PY) -m coursekit.exercises
+	@rm -f .coursekit/execute-progress.json
+	@for nb in notebooks/*.ipynb exercises/solutions/*.ipynb; do \
 	  echo "executing $$nb"; \
-	  $(PY) -m jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; \
+	  COURSEKIT_PROGRESS=$(CURDIR)/.coursekit/execute-progress.json \
+	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; \
 	done
 
 # Remove every course session's labelled objects (never anything else).

@@ -115,3 +115,28 @@ def docker_root_device(client) -> str | None:
     except Exception:
         return None
     return f"/dev/{out}" if out else None
+
+
+class measurement_lock:
+    """Take turns with other course sessions on this machine for CPU measurements.
+
+    A CPU limit caps a container; it does not guarantee it the CPU. When a neighbour
+    (another learner on a shared workshop host) measures at the same moment, both
+    results are skewed, so measuring cells wait here for each other (a file lock)."""
+
+    def __init__(self, name: str = "cpu"):
+        import tempfile
+        from pathlib import Path
+        self.path = Path(tempfile.gettempdir()) / f"coursekit-{name}-measurement.lock"
+
+    def __enter__(self):
+        import fcntl
+        self._f = open(self.path, "a")
+        fcntl.flock(self._f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+        fcntl.flock(self._f, fcntl.LOCK_UN)
+        self._f.close()
+        return False

@@ -33,20 +33,22 @@ status=0
 run() { echo; echo "== $*"; "$@" || status=1; }
 # The learner's own objects, unlabelled: they must survive the whole run.
 $PY -m tests.decoys create || exit 1
+rm -f .coursekit/nbval?-progress.json
 run $PY -m pytest tests/unit -q -p no:cacheprovider
 run $PY -m pytest tests/integration -q -p no:cacheprovider
 # The notebooks against their stored outputs: two copies at once on this engine
 # (per-session names and ports must keep them apart), then once more in a row.
-NBVAL="$PY -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider"
+# (exercise solutions too, recording progress in a throw-away file, not the learner's)
+NBVAL="$PY -m pytest --nbval notebooks exercises/solutions --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider"
 nbval_pair() {
-  COURSEKIT_SESSION=nbvala$$ $NBVAL > .coursekit/nbval1.log 2>&1 & p1=$!
-  COURSEKIT_SESSION=nbvalb$$ $NBVAL > .coursekit/nbval2.log 2>&1 & p2=$!
+  COURSEKIT_SESSION=nbvala$$ COURSEKIT_PROGRESS=$PWD/.coursekit/nbvala-progress.json $NBVAL > .coursekit/nbval1.log 2>&1 & p1=$!
+  COURSEKIT_SESSION=nbvalb$$ COURSEKIT_PROGRESS=$PWD/.coursekit/nbvalb-progress.json $NBVAL > .coursekit/nbval2.log 2>&1 & p2=$!
   wait $p1; r1=$?; wait $p2; r2=$?
   echo "copy 1: $(tail -1 .coursekit/nbval1.log)"; echo "copy 2: $(tail -1 .coursekit/nbval2.log)"
   [ $r1 = 0 ] && [ $r2 = 0 ] || { tail -n 60 .coursekit/nbval1.log .coursekit/nbval2.log; return 1; }
 }
 run nbval_pair
-run env COURSEKIT_SESSION=nbvalc$$ $NBVAL
+run env COURSEKIT_SESSION=nbvalc$$ COURSEKIT_PROGRESS=$PWD/.coursekit/nbvalc-progress.json $NBVAL
 # The book: built with warnings as errors, its internal links checked, then the
 # browser tests (JupyterLab and the built site, offline).
 run make -s book

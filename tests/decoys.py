@@ -29,7 +29,8 @@ def create():
     STATE.parent.mkdir(exist_ok=True)
     STATE.write_text(json.dumps({"decoys": {"container": box.id, "image": img.id,
                                             "volume": vol.name, "network": net.id},
-                                 "course_before": sorted(course_objects(c))}))
+                                 "course_before": sorted(course_objects(c)),
+                                 "all_containers_before": [x.id for x in c.containers.list(all=True)]}))
     print(f"decoys: created the learner's own container, image, volume, network (*{tag})")
 
 
@@ -47,6 +48,9 @@ def check() -> int:
     state = json.loads(STATE.read_text())
     ids = state["decoys"]
     leftovers = course_objects(c) - set(state["course_before"])
+    # Unlabelled leftovers count too (e.g. a build's intermediate containers).
+    leftovers |= {f"unlabelled container {x.name}" for x in c.containers.list(all=True)
+                  if x.id not in state["all_containers_before"] and x.id != ids["container"]}
     getters = {"container": c.containers, "image": c.images, "volume": c.volumes,
                "network": c.networks}
     missing = []
