@@ -31,12 +31,6 @@ FILES = {
     },
 }
 
-# v1: one hierarchy per controller (memory/, cpu/, pids/ ...); v2: one unified tree.
-HOST_DIRS = {
-    "v1": ["memory/docker/{id}", "memory/system.slice/docker-{id}.scope"],
-    "v2": ["system.slice/docker-{id}.scope", "docker/{id}"],
-}
-
 
 def version(client) -> str:
     """'v1' or 'v2': the cgroup version the engine runs containers under."""
