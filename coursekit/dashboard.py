@@ -52,10 +52,13 @@ class Dashboard(w.VBox):
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.cleanup_button = w.Button(description="Clean up course objects", icon="trash",
                                        button_style="warning")
+        self.auto = w.ToggleButton(description="Auto-refresh (2 s)", icon="clock-o", value=False)
+        self.auto.observe(lambda ch: self._auto(ch["new"]), names="value")
+        self._timer = None
         self.refresh_button.on_click(lambda _: self.refresh())
         self.cleanup_button.on_click(lambda _: self._cleanup())
         super().__init__([self.title, self.table,
-                          w.HBox([self.refresh_button, self.cleanup_button]), self.detail])
+                          w.HBox([self.refresh_button, self.auto, self.cleanup_button]), self.detail])
         self.add_class("coursekit-dashboard")
         self.refresh()
 
@@ -89,6 +92,26 @@ class Dashboard(w.VBox):
         if not boxes:
             rows.append(w.HTML("<i>none running</i>"))
         self.table.children = rows
+
+    def _auto(self, on: bool, every: float = 2.0):
+        """Refresh every ``every`` seconds while the toggle is on (a daemon thread)."""
+        import threading
+        if self._timer is not None:
+            self._timer.set()
+            self._timer = None
+        if not on:
+            return
+        stop = self._timer = threading.Event()
+
+        def loop():
+            while not stop.wait(every):
+                try:
+                    self.refresh()
+                except Exception as err:  # engine gone: say so and stop, never raise
+                    self.detail.value = f"auto-refresh stopped: {html.escape(str(err))}"
+                    self.auto.value = False
+                    return
+        threading.Thread(target=loop, daemon=True, name="coursekit-dashboard").start()
 
     def _logs(self, c):
         text = c.logs(tail=20).decode(errors="replace") or "(no output yet)"

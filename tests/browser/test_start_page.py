@@ -33,7 +33,7 @@ def test_start_page_checks_and_dashboard(lab_server, page):
     page.keyboard.press("Shift+Enter")
     expect(nb.locator(".jp-CodeCell", has_text="demo.remove(force=True)").first
            .locator(".jp-OutputArea-output")).to_contain_text("cleanup:", timeout=30_000)
-    dashboard.get_by_role("button", name="Refresh").click()
+    dashboard.locator("button[title='Refresh']").click()
     expect(dashboard.locator(".coursekit-row", has_text="-start-demo")).to_have_count(0, timeout=15_000)
     expect(dashboard).to_contain_text("none running")
     assert cells.count() > 5
