@@ -44,6 +44,18 @@ class Report:
                 + "".join(r._repr_html_() for r in self.results) + "</div>")
 
 
+NEEDED_GIB = 2
+
+
+def free_disk(client) -> tuple[float, str]:
+    """(GiB free, where) for the engine's data root, or the home folder when that
+    root is not on this machine (Docker Desktop, a remote engine)."""
+    from pathlib import Path
+    root = client.info().get("DockerRootDir", "/var/lib/docker")
+    where = root if Path(root).exists() else str(Path.home())
+    return shutil.disk_usage(where).free / 2**30, where
+
+
 def _safely(name: str, fn) -> CheckResult:
     """Run one check; any exception becomes a ❌ with its message, not a traceback."""
     try:
@@ -93,11 +105,8 @@ def environment(registry: bool = True) -> Report:
         rep.results.append(_safely("course registry", reg))
 
     def disk():
-        root = client.info().get("DockerRootDir", "/var/lib/docker")
-        from pathlib import Path
-        where = root if Path(root).exists() else str(Path.home())
-        free = shutil.disk_usage(where).free / 2**30
-        return CheckResult("free disk", free > 2, f"≈ {free:.0f} GiB free at {where}",
+        free, where = free_disk(client)
+        return CheckResult("free disk", free > NEEDED_GIB, f"≈ {free:.0f} GiB free at {where}",
                            "free at least 2 GiB for images and containers")
     rep.results.append(_safely("free disk", disk))
     return rep

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -64,11 +63,10 @@ def doctor(fix: bool = False, offline: bool | None = None) -> int:
     _line(None if not regs else True, "registry",
           ", ".join(f"{c.name} on {_ports(c)}" for c in regs) if regs else
           "none running (lessons start their own; `python -m coursekit registry start`)")
-    root = info.get("DockerRootDir", "/var/lib/docker")
-    where = root if Path(root).exists() else str(Path.home())
-    free = shutil.disk_usage(where).free / 2**30
-    ok &= _line(free > 2, "disk", f"{free:.1f} GiB free at {where}"
-                + ("" if free > 2 else "; the course needs about 2 GiB: free some space"))
+    from .checks import NEEDED_GIB, free_disk
+    free, where = free_disk(client)
+    ok &= _line(free > NEEDED_GIB, "disk", f"{free:.1f} GiB free at {where}"
+                + ("" if free > NEEDED_GIB else "; the course needs about 2 GiB: free some space"))
     print(f"doctor: {'all good' if ok else 'problems found'} in {time.monotonic() - t0:.1f} s")
     return 0 if ok else 1
 

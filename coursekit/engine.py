@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .connect import connect, engine_host
+from .connect import connect, engine_host, is_up
 from .errors import DockerUnavailable
 
 DOCKERD_LOG = Path(os.environ.get("COURSEKIT_DOCKERD_LOG", "/var/log/coursekit-dockerd.log"))
@@ -94,14 +94,6 @@ def wait_until(condition, timeout: float, interval: float = 0.1) -> bool:
         time.sleep(interval)
 
 
-def _ping() -> bool:
-    try:
-        connect(timeout=2).close()
-        return True
-    except DockerUnavailable:
-        return False
-
-
 def start_dockerd(timeout: float = 60) -> int:
     """Start ``dockerd`` in the background (log in DOCKERD_LOG), wait for its socket."""
     DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +101,7 @@ def start_dockerd(timeout: float = 60) -> int:
     proc = subprocess.Popen(["dockerd"], stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     log.close()
-    ok = wait_until(lambda: proc.poll() is not None or _ping(), timeout)
+    ok = wait_until(lambda: proc.poll() is not None or is_up(), timeout)
     if proc.poll() is not None or not ok:
         tail = DOCKERD_LOG.read_text(errors="replace").splitlines()[-8:]
         if proc.poll() is None:

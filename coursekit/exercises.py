@@ -107,9 +107,7 @@ def _get(client, kind: str, ident: str):
         if kind == "container":
             obj.reload()
         return obj
-    except docker.errors.NotFound:
-        return None
-    except docker.errors.ImageNotFound:
+    except docker.errors.NotFound:   # ImageNotFound included
         return None
 
 

@@ -194,8 +194,6 @@ class RunBuilder(w.VBox):
             if "ports" in kw:
                 (ip, port), = kw["ports"].values()
                 check_port_free(port, ip)
-            if kw.get("remove") and not kw.get("detach") and kw.get("stdin_open"):
-                pass  # fine: stdin is simply closed when nothing is attached
             name_ = name(f"builder-{len(self.started)}")
             out = self.client.containers.run(BUSYBOX, self.command.value.strip(), name=name_,
                                              labels=labels(role="runbuilder"), **kw)
