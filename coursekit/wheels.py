@@ -1,0 +1,62 @@
+"""The course's Python packages as wheel files, for a machine or an image with no network.
+
+``collect_wheels(dest)`` fills ``dest`` with a wheel of ``coursekit`` itself and every
+pinned dependency (from pip's cache or PyPI); ``pack`` puts that directory in the
+instructor's archive, the workshop's learner image installs from it with
+``pip install --no-index``.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What a learner's notebook server needs (the workshop image installs only these; the
+# test tools -- nbval, pytest, playwright, jupyter-book -- stay on the instructor's side).
+LEARNER_PACKAGES = ("jupyterlab", "docker", "ipywidgets", "matplotlib", "bcrypt",
+                    "ipykernel", "nbconvert", "nbclient", "PyYAML", "jupyterhub")
+
+
+def pins(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The ``name==version`` lines of ``[project.dependencies]``."""
+    return list(tomllib.loads(pyproject.read_text())["project"]["dependencies"])
+
+
+def learner_requirements(all_pins: list[str]) -> list[str]:
+    """The pins a learner's server needs, in the order of ``LEARNER_PACKAGES``."""
+    by_name = {p.split("==")[0].lower(): p for p in all_pins}
+    missing = [n for n in LEARNER_PACKAGES if n.lower() not in by_name]
+    if missing:
+        raise ValueError(f"pyproject.toml does not pin {', '.join(missing)}")
+    return [by_name[n.lower()] for n in LEARNER_PACKAGES]
+
+
+def have_wheels(dest: Path) -> bool:
+    """True when ``dest`` already holds a coursekit wheel and a wheel per pin."""
+    if not dest.is_dir():
+        return False
+    names = {w.name.split("-")[0].lower().replace("_", "-") for w in dest.glob("*.whl")}
+    wanted = {p.split("==")[0].lower().replace("_", "-") for p in pins()} | {"coursekit"}
+    return wanted <= names
+
+
+def collect_wheels(dest: Path, quiet: bool = False) -> Path:
+    """Download (or take from pip's cache) a wheel for every pin and their dependencies,
+    and build coursekit's own wheel, into ``dest``.  Needs PyPI (or a warm cache)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    if have_wheels(dest):
+        return dest
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    if not quiet:
+        print(f"Collecting the course's Python wheels into {dest} ...", flush=True)
+    for cmd in ([*pip, "download", "--only-binary=:all:", "-d", str(dest), *pins()],
+                [*pip, "wheel", "--no-deps", "-w", str(dest), str(ROOT)]):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"`{' '.join(cmd[2:5])} ...` failed:\n{r.stderr[-2000:]}\n"
+                               "Fix: run this once on a machine that reaches PyPI "
+                               "(or load an instructor pack: python -m coursekit load PACK)")
+    return dest

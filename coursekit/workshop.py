@@ -1,0 +1,322 @@
+"""A workshop on one host: JupyterHub + DockerSpawner, one isolated Docker engine per learner.
+
+Each learner's notebook server runs in one container that also runs *its own* dockerd
+(``DOCKER_HOST=unix:///run/ck-engine/docker.sock``), so one cgroup -- with the learner's
+memory, CPU and pids limits -- bounds the notebook, the engine and every container the
+learner starts.  The learner never sees the host's socket or another learner's engine.
+
+Why one container instead of a privileged docker:dind sidecar: ``--privileged`` does not
+work on every host (here: CAP_SYS_RESOURCE is outside the bounding set), while an inner
+dockerd runs with seven explicit capabilities, seccomp/AppArmor unconfined and a private
+cgroup namespace; and one container per learner means one limit per learner with no
+socket to share.  The trust boundary is the same as with dind: a learner who controls an
+engine with SYS_ADMIN can escape -- run workshops for people you would lend a shell to, or
+use the sysbox runtime (see ``workshop/z2jh-values.yaml``).
+
+Everything is built offline from this machine: the host's Python (its standard library),
+the course's wheels, the host's docker.io binaries and static busybox, the lab images.
+Every container, volume and network carries ``coursekit.course`` and
+``coursekit.workshop=<id>`` labels; ``stop()`` removes exactly those, and the learner image.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import docker
+
+from .connect import connect
+from .errors import CourseError, PortBusy
+from .images import BUSYBOX, REGISTRY_IMAGE, ensure_images, find_busybox, parse_ldd
+from .labelling import COURSE, COURSE_LABEL
+from .ports import check_port_free, free_port
+from .wheels import ROOT, collect_wheels, learner_requirements, pins
+
+WORKSHOP_LABEL = "coursekit.workshop"
+LEARNER_LABEL = "coursekit.learner"
+LEARNER_IMAGE = "coursekit/workshop-learner:1"
+ENGINE_SOCKET = "/run/ck-engine/docker.sock"
+STATE = ROOT / ".coursekit" / "workshop"
+NODE_DIR = ROOT / ".coursekit" / "node"
+CHP_VERSION = "5.3.0"
+CONFIG = ROOT / "workshop" / "jupyterhub_config.py"
+
+# What the inner dockerd needs, and no more (``--privileged`` adds everything else).
+CAPS = ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "MKNOD", "SYS_CHROOT", "SETFCAP",
+        "DAC_OVERRIDE"]
+SECURITY_OPT = ["seccomp=unconfined", "apparmor=unconfined"]
+ENGINE_BINARIES = ["dockerd", "containerd", "containerd-shim-runc-v2", "runc",
+                   "docker-proxy", "docker-init"]
+
+
+class WorkshopError(CourseError):
+    """The workshop hub could not be built, started or stopped."""
+
+
+@dataclass
+class Settings:
+    """What an instructor chooses; ``make workshop`` takes them from WORKSHOP_* variables."""
+    port: int = 8000
+    mem: str = "1g"          # per learner: notebook + engine + the learner's containers
+    cpus: float = 1.0
+    pids: int = 1024
+    idle_timeout: int = 3600  # seconds without activity before a server is culled
+    password: str = ""       # shared learner password; generated when empty
+    admin_password: str = ""
+    id: str = field(default_factory=lambda: "ws" + secrets.token_hex(3))
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "Settings":
+        s = cls()
+        for f, cast in (("port", int), ("mem", str), ("cpus", float), ("pids", int),
+                        ("idle_timeout", int), ("password", str), ("admin_password", str)):
+            v = env.get("WORKSHOP_" + f.upper())
+            if v:
+                try:
+                    setattr(s, f, cast(v))
+                except ValueError:
+                    raise WorkshopError(f"WORKSHOP_{f.upper()}={v!r} is not a valid {cast.__name__}",
+                                        f"set it like WORKSHOP_{f.upper()}={getattr(s, f)}") from None
+        return s
+
+
+def mem_bytes(spec: str) -> int:
+    """'512m' / '1g' / '1536M' / '2G' / bytes -> bytes (Docker's units, powers of 1024)."""
+    s = str(spec).strip().lower().rstrip("b")
+    mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(s[-1:], 1)
+    num = s[:-1] if s[-1:] in "kmg" else s
+    try:
+        value = int(float(num) * mult)
+    except ValueError:
+        raise WorkshopError(f"memory limit {spec!r} is not a size", "use e.g. 768m or 1g") from None
+    if value < 256 * 2**20:
+        raise WorkshopError(f"memory limit {spec!r} is below 256 MiB",
+                            "a learner's server and engine need at least 256m; 1g is comfortable")
+    return value
+
+
+def workshop_labels(ws_id: str, **extra: str) -> dict[str, str]:
+    return {COURSE_LABEL: COURSE, WORKSHOP_LABEL: ws_id, **extra}
+
+
+def learner_names(ws_id: str, user: str) -> dict[str, str]:
+    """Per-learner object names (the hub's escaped user name goes in)."""
+    return {"container": f"ck-{ws_id}-learner-{user}",
+            "engine_volume": f"ck-{ws_id}-engine-{user}",
+            "home_volume": f"ck-{ws_id}-home-{user}"}
+
+
+def learner_host_config(s: Settings) -> dict:
+    """The ``extra_host_config`` DockerSpawner gets: the inner engine's privileges and the
+    learner's limits (memory = memory+swap, so a hog is stopped, not swapped)."""
+    return {"cap_add": list(CAPS), "security_opt": list(SECURITY_OPT), "cgroupns": "private",
+            "pids_limit": s.pids, "memswap_limit": mem_bytes(s.mem),
+            "init": False}
+
+
+# --- the learner image ---------------------------------------------------------------
+ENTRYPOINT = r"""#!/bin/sh
+# Starts this learner's own Docker engine, then the notebook server as jovyan.
+mount -o remount,rw /sys 2>/dev/null
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  # cgroup v2: move to a leaf so the engine may enable controllers for its children
+  mkdir -p /sys/fs/cgroup/init
+  for p in $(cat /sys/fs/cgroup/cgroup.procs); do echo "$p" > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null; done
+  sed -e 's/ / +/g' -e 's/^/+/' /sys/fs/cgroup/cgroup.controllers > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+else
+  for d in /sys/fs/cgroup/*; do mount -o remount,bind,rw "$d" 2>/dev/null; done
+fi
+mkdir -p /run/ck-engine /var/lib/docker /var/log
+dockerd --host unix:///run/ck-engine/docker.sock --group docker --iptables=false \
+  --userland-proxy-path /usr/bin/docker-proxy > /var/log/dockerd.log 2>&1 &
+i=0
+until docker version > /dev/null 2>&1; do
+  i=$((i+1))
+  if [ $i -gt 600 ]; then echo "the learner's engine did not start:"; tail -20 /var/log/dockerd.log; exit 1; fi
+  sleep 0.1
+done
+docker load -q -i /opt/ck/lab-images.tar > /dev/null
+chown jovyan:jovyan /home/jovyan
+cd /home/jovyan
+exec python3 -c 'import os, sys
+os.setgroups([998]); os.setgid(1000); os.setuid(1000)
+os.environ.update(HOME="/home/jovyan", USER="jovyan", LOGNAME="jovyan", SHELL="/bin/sh")
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+"""
+
+# Two steps, neither leaving an untagged image behind: a FROM scratch build of the staged
+# root file system, then pip in a container of it with the wheels mounted read-only,
+# committed as the learner image (the wheels never enter a layer).
+DOCKERFILE = """\
+FROM scratch
+COPY rootfs/ /
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+LABEL coursekit.lab-image=workshop-learner-base
+"""
+INSTALL = ("python3 -m ensurepip > /dev/null && "
+           "python3 -m pip install -q --no-index --find-links /wheels --disable-pip-version-check "
+           "--root-user-action=ignore {requirements} && "
+           "python3 -m pip install -q --no-index --no-deps --find-links /wheels "
+           "--root-user-action=ignore coursekit && rm -rf /root/.cache && chmod 1777 /tmp && "
+           "chown -R 1000:1000 /home/jovyan && "
+           "python3 -c 'import coursekit, docker, jupyterlab, ipywidgets'")
+IMAGE_ENV = {"PATH": "/opt/python/bin:/usr/local/bin:/usr/bin:/usr/sbin:/bin",
+             "LD_LIBRARY_PATH": "/opt/python/lib", "LANG": "C.UTF-8",
+             "DOCKER_HOST": "unix://" + ENGINE_SOCKET, "COURSEKIT_OFFLINE": "1"}
+IMAGE_CHANGES = [*(f"ENV {k}={v}" for k, v in IMAGE_ENV.items()), "WORKDIR /home/jovyan",
+                 "LABEL coursekit.lab-image=workshop-learner coursekit.source=offline-build",
+                 'ENTRYPOINT ["/usr/local/bin/ck-learner-start"]',
+                 'CMD ["jupyterhub-singleuser"]']
+
+PASSWD = ("root:x:0:0:root:/root:/bin/sh\n"
+          "jovyan:x:1000:1000:learner:/home/jovyan:/bin/sh\n"
+          "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+GROUP = "root:x:0:\ndocker:x:998:jovyan\njovyan:x:1000:\nnogroup:x:65534:\n"
+_SKIP_STDLIB = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "lib2to3",
+                "__pycache__"}
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not dst.exists():
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+
+def _stage_rootfs(ctx: Path, client) -> None:
+    """Fill ``ctx/rootfs`` with what the learner image holds."""
+    rootfs = ctx / "rootfs"
+    base = Path(sys.base_prefix)
+    ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    py = rootfs / "opt/python"
+    elves = []
+    exe = Path(os.path.realpath(base / "bin" / ver))
+    _copy(exe, py / "bin" / ver)
+    for alias in ("python3", "python"):
+        (py / "bin" / alias).unlink(missing_ok=True)
+        (py / "bin" / alias).symlink_to(ver)
+    elves.append(exe)
+    libdir = Path(sysconfig.get_config_var("LIBDIR") or base / "lib")
+    for lib in libdir.glob("libpython3*.so*"):
+        _copy(Path(os.path.realpath(lib)), py / "lib" / lib.name)
+    stdlib = base / "lib" / ver
+    for path in stdlib.rglob("*"):
+        rel = path.relative_to(stdlib)
+        if rel.parts and (rel.parts[0] in _SKIP_STDLIB or "__pycache__" in rel.parts
+                          or rel.parts[0].startswith("config-")):
+            continue
+        if path.is_file():
+            _copy(path, py / "lib" / ver / rel)
+            if path.suffix == ".so":
+                elves.append(path)
+    for name in ENGINE_BINARIES:
+        found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
+        if not found:
+            raise WorkshopError(f"{name} is not installed on this machine",
+                                "run `make setup` (installs Debian's docker.io) first")
+        _copy(Path(os.path.realpath(found)), rootfs / "usr/bin" / name)
+        elves.append(Path(found))
+    cli = shutil.which("docker")
+    _copy(Path(os.path.realpath(cli)), rootfs / "usr/local/bin/docker")
+    elves.append(Path(cli))
+    bb = find_busybox()
+    if bb is None:
+        raise WorkshopError("no static busybox on this machine", "run `make setup` first")
+    _copy(bb, rootfs / "bin/busybox")
+    # the wheels' compiled modules need system libraries too (librt, libstdc++, ...):
+    # this interpreter's site-packages holds the same wheels, so ask ldd about those
+    site = Path(sysconfig.get_paths()["purelib"])
+    elves += [p for p in site.rglob("*.so*") if p.is_file() and ".libs" not in str(p)]
+    libs = set()
+    for elf in elves:
+        out = subprocess.run(["ldd", str(elf)], capture_output=True, text=True).stdout
+        libs.update(parse_ldd(out))
+    for lib in libs:
+        if lib.startswith((str(base), sys.prefix)):
+            continue  # libpython (under /opt/python/lib) or a wheel's own bundled library
+        _copy(Path(os.path.realpath(lib)), rootfs / lib.lstrip("/"))
+    for rel, text, mode in (("etc/passwd", PASSWD, 0o644), ("etc/group", GROUP, 0o644),
+                            ("usr/local/bin/ck-learner-start", ENTRYPOINT, 0o755)):
+        f = rootfs / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+        f.chmod(mode)
+    for d in ("tmp", "root", "run", "var/lib/docker", "home/jovyan/.coursekit"):
+        (rootfs / d).mkdir(parents=True, exist_ok=True)
+    for part in ("notebooks", "exercises"):
+        for f in (ROOT / part).rglob("*"):
+            rel = f.relative_to(ROOT)
+            if f.is_file() and ".ipynb_checkpoints" not in rel.parts and "solutions" not in rel.parts:
+                _copy(f, rootfs / "home/jovyan" / rel)
+    tar = rootfs / "opt/ck/lab-images.tar"
+    tar.parent.mkdir(parents=True, exist_ok=True)
+    res = client.api._get(client.api._url("/images/get"),
+                          params={"names": [BUSYBOX, REGISTRY_IMAGE]}, stream=True)
+    client.api._raise_for_status(res)
+    with open(tar, "wb") as fh:
+        for chunk in res.iter_content(1 << 20):
+            fh.write(chunk)
+
+
+def build_learner_image(client=None, quiet: bool = False) -> "docker.models.images.Image":
+    """Build ``coursekit/workshop-learner:1`` offline (about a minute); reuse it if present."""
+    client = client or connect()
+    try:
+        return client.images.get(LEARNER_IMAGE)
+    except docker.errors.ImageNotFound:
+        pass
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    ensure_images(client, quiet=quiet)
+    wheels = collect_wheels(ROOT / ".coursekit" / "wheels", quiet=quiet)
+    ctx = STATE / "build"
+    shutil.rmtree(ctx, ignore_errors=True)
+    ctx.mkdir(parents=True)
+    say(f"Building {LEARNER_IMAGE} offline (host Python, course wheels, docker.io binaries) ...")
+    t0 = time.monotonic()
+    _stage_rootfs(ctx, client)
+    shutil.copytree(wheels, ctx / "rootfs" / "wheels", copy_function=os.link)
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    base = LEARNER_IMAGE + "-base"
+    tail: list[str] = []
+    for ev in client.api.build(path=str(ctx), tag=base, rm=True, forcerm=True, decode=True):
+        if "error" in ev:
+            raise WorkshopError(f"building {base} failed: {ev['error'].strip()[-300:]}\n"
+                                + "".join(tail[-15:]),
+                                f"the build context is in {ctx}; fix and run `make workshop` again")
+        tail.append(ev.get("stream", ""))
+    shutil.rmtree(ctx, ignore_errors=True)
+    say(f"  root file system staged and imported; installing the course's wheels ...")
+    box = client.containers.create(
+        base, ["sh", "-c", INSTALL.format(requirements=" ".join(
+            f"'{r}'" for r in learner_requirements(pins())))],
+        environment={k: v for k, v in IMAGE_ENV.items() if k in ("PATH", "LD_LIBRARY_PATH")},
+        volumes={str(wheels): {"bind": "/wheels", "mode": "ro"}}, network_mode="none",
+        labels={COURSE_LABEL: COURSE, "coursekit.build": "workshop-learner"})
+    try:
+        box.start()
+        code = box.wait()["StatusCode"]
+        if code != 0:
+            raise WorkshopError(f"installing the wheels into {LEARNER_IMAGE} failed (exit {code}):\n"
+                                + box.logs().decode(errors="replace")[-2000:],
+                                "check that `pip install` of the pins works in .venv, then retry")
+        box.commit(repository=LEARNER_IMAGE.split(":")[0], tag=LEARNER_IMAGE.split(":")[1],
+                   changes=IMAGE_CHANGES)
+    finally:
+        box.remove(force=True)
+        client.images.remove(base, noprune=True)
+    img = client.images.get(LEARNER_IMAGE)
+    say(f"{LEARNER_IMAGE}: {img.attrs['Size'] / 2**20:.0f} MiB, built in "
+        f"{time.monotonic() - t0:.0f} s")
+    return img
