@@ -16,6 +16,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 def check_port_free(port: int, host: str = "127.0.0.1") -> int:
     """Return ``port`` if nothing listens on it, else raise :class:`PortBusy`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as servers do: connections in TIME_WAIT do not make a port busy, a listener does
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

@@ -320,3 +320,229 @@ def build_learner_image(client=None, quiet: bool = False) -> "docker.models.imag
     say(f"{LEARNER_IMAGE}: {img.attrs['Size'] / 2**20:.0f} MiB, built in "
         f"{time.monotonic() - t0:.0f} s")
     return img
+
+
+# --- the hub ---------------------------------------------------------------------------
+def _state_file() -> Path:
+    return STATE / "state.json"
+
+
+def read_state() -> dict | None:
+    try:
+        return json.loads(_state_file().read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie (exited, not yet reaped) is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _http_status(url: str, timeout: float = 2) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def chp_command(quiet: bool = False) -> str:
+    """The configurable-http-proxy JupyterHub routes through (npm, installed once into
+    ``.coursekit/node``; needs node, which Debian's ``nodejs`` package provides)."""
+    local = NODE_DIR / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return str(local)
+    if shutil.which("configurable-http-proxy"):
+        return shutil.which("configurable-http-proxy")
+    from .engine import apt_install
+    if not (shutil.which("node") and shutil.which("npm")):
+        apt_install(["nodejs", "npm"], quiet=quiet)
+    if not shutil.which("npm"):
+        raise WorkshopError("JupyterHub's proxy needs Node.js and npm, which are missing",
+                            "install them (Debian: apt install nodejs npm) and run `make workshop` again")
+    if not quiet:
+        print(f"Installing configurable-http-proxy {CHP_VERSION} into {NODE_DIR} (npm) ...", flush=True)
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(["npm", "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
+                        "--loglevel=error", f"configurable-http-proxy@{CHP_VERSION}"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not local.exists():
+        raise WorkshopError(f"npm could not install configurable-http-proxy:\n{r.stderr[-1500:]}",
+                            "this needs the npm registry once; after that the workshop runs offline")
+    return str(local)
+
+
+def _hub_url(state: dict) -> str:
+    return f"http://127.0.0.1:{state['settings']['port']}"
+
+
+def status(client=None) -> dict:
+    """Is a workshop running, where, and which learners' servers are up (with memory)."""
+    state = read_state()
+    if not state:
+        return {"running": False}
+    up = _alive(state.get("pid")) and _http_status(_hub_url(state) + "/hub/health") == 200
+    out = {"running": up, "url": state["public_url"], "id": state["settings"]["id"],
+           "password": state["settings"]["password"], "learners": {}}
+    client = client or connect()
+    for c in client.containers.list(filters={"label": f"{WORKSHOP_LABEL}={state['settings']['id']}"}):
+        user = c.labels.get(LEARNER_LABEL)
+        if user:
+            mem = c.stats(stream=False).get("memory_stats", {})
+            out["learners"][user] = {"container": c.name, "memory_mib": round(mem.get("usage", 0) / 2**20)}
+    return out
+
+
+def start(settings: Settings | None = None, client=None, quiet: bool = False) -> dict:
+    """Build what is missing, then start JupyterHub on ``settings.port`` (idempotent:
+    a running workshop is reported, not restarted).  Returns the state (URL, passwords)."""
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    client = client or connect()
+    state = read_state()
+    if state and status(client)["running"]:
+        say(f"The workshop is already running: {state['public_url']}")
+        return state
+    if state:
+        say("A previous workshop did not stop cleanly; removing what it left ...")
+        stop(client, quiet=True)
+    s = settings or Settings.from_env()
+    mem_bytes(s.mem)
+    check_port_free(s.port, host="0.0.0.0")
+    chp = chp_command(quiet=quiet)
+    build_learner_image(client, quiet=quiet)
+    STATE.mkdir(parents=True, exist_ok=True)
+    s.password = s.password or secrets.token_hex(4)
+    s.admin_password = s.admin_password or secrets.token_hex(16)
+    if len(s.password) < 8 or len(s.admin_password) < 32 or s.password == s.admin_password:
+        raise WorkshopError("the learners' password needs 8 or more characters and the "
+                            "instructor's 32 or more (and they must differ)",
+                            "set WORKSHOP_PASSWORD / WORKSHOP_ADMIN_PASSWORD accordingly, "
+                            "or leave them unset to get generated ones")
+    net = client.networks.create(f"ck-{s.id}-net", driver="bridge", labels=workshop_labels(s.id))
+    gateway = client.networks.get(net.id).attrs["IPAM"]["Config"][0]["Gateway"]
+    state = {"settings": asdict(s), "network": net.name, "gateway": gateway,
+             "hub_port": free_port(), "proxy_api_port": free_port(), "chp": chp,
+             "api_token": secrets.token_hex(32),
+             "public_url": f"http://{_public_host()}:{s.port}"}
+    _state_file().write_text(json.dumps(state, indent=1))
+    _state_file().chmod(0o600)
+    log = open(STATE / "hub.log", "ab")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=STATE,
+                           stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    state["pid"] = hub.pid
+    _state_file().write_text(json.dumps(state, indent=1))
+    from .engine import wait_until
+    say(f"Starting JupyterHub (log: {STATE / 'hub.log'}) ...")
+    ok = wait_until(lambda: hub.poll() is not None
+                    or _http_status(_hub_url(state) + "/hub/health") == 200, 60, 0.2)
+    if not ok or hub.poll() is not None:
+        tail = (STATE / "hub.log").read_text(errors="replace")[-2000:]
+        stop(client, quiet=True, keep_image=True)
+        raise WorkshopError(f"JupyterHub did not start:\n{tail}",
+                            "read the log above; `python -m coursekit workshop stop` cleans up")
+    say(f"Workshop {s.id} is up: {state['public_url']}  (on this machine: {_hub_url(state)})\n"
+        f"  learners: any user name, password {s.password}\n"
+        f"  instructor: user 'instructor', password {s.admin_password}\n"
+        f"  per learner: {s.mem} memory, {s.cpus:g} CPU, {s.pids} processes, culled after "
+        f"{s.idle_timeout} s idle\n"
+        "  stop it and remove everything it created: make workshop-stop")
+    return state
+
+
+def _public_host() -> str:
+    """This machine's address on the room's network (what learners type), else localhost."""
+    import socket
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sk:
+            sk.connect(("10.255.255.255", 1))
+            return sk.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+
+
+def api(state: dict, method: str, path: str, body: dict | None = None) -> dict | None:
+    """Call the hub's REST API as the course's admin service."""
+    req = urllib.request.Request(_hub_url(state) + "/hub/api" + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"token {state['api_token']}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        text = r.read().decode()
+    return json.loads(text) if text else None
+
+
+def reset_learner(user: str, client=None, quiet: bool = False) -> list[str]:
+    """Stop ``user``'s server and delete their engine and home volumes: every container,
+    image and volume they made in their engine, and their progress, go; others are untouched."""
+    state = read_state()
+    if not state:
+        raise WorkshopError("no workshop is running here", "start one with `make workshop`")
+    client = client or connect()
+    ws = state["settings"]["id"]
+    try:
+        api(state, "DELETE", f"/users/{user}/server")
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            raise WorkshopError(f"the hub has no learner called {user!r}",
+                                "list them with `python -m coursekit workshop status`") from None
+        if e.code != 400:  # 400: the server was not running
+            raise
+    from .engine import wait_until
+    flt = {"label": [f"{WORKSHOP_LABEL}={ws}", f"{LEARNER_LABEL}={user}"]}
+    wait_until(lambda: not client.containers.list(all=True, filters=flt), 30, 0.2)
+    for c in client.containers.list(all=True, filters=flt):
+        c.remove(force=True)
+    removed = []
+    for v in client.volumes.list(filters=flt):
+        v.remove(force=True)
+        removed.append(v.name)
+    if not quiet:
+        print(f"Reset {user}: server stopped, removed {', '.join(removed) or 'no volumes'}")
+    return removed
+
+
+def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str, list[str]]:
+    """Stop the hub and remove everything the workshop created: learner containers, their
+    volumes, the network, the learner image (unless ``keep_image``: saves ~90 s on the
+    next start) and the hub's state.  Touches nothing else."""
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    client = client or connect()
+    state = read_state()
+    pid = (state or {}).get("pid")
+    if _alive(pid):
+        os.killpg(pid, signal.SIGTERM)   # the hub stops the servers it spawned, and its proxy
+        from .engine import wait_until
+        if not wait_until(lambda: not _alive(pid), 30, 0.2):
+            os.killpg(pid, signal.SIGKILL)
+    flt = {"label": WORKSHOP_LABEL + (f"={state['settings']['id']}" if state else "")}
+    removed: dict[str, list[str]] = {"containers": [], "volumes": [], "networks": [], "images": []}
+    for c in client.containers.list(all=True, filters=flt):
+        c.remove(force=True, v=False)
+        removed["containers"].append(c.name)
+    for v in client.volumes.list(filters=flt):
+        v.remove(force=True)
+        removed["volumes"].append(v.name)
+    for n in client.networks.list(filters=flt):
+        n.remove()
+        removed["networks"].append(n.name)
+    try:
+        if not keep_image:
+            client.images.remove(LEARNER_IMAGE)
+            removed["images"].append(LEARNER_IMAGE)
+    except docker.errors.ImageNotFound:
+        pass
+    shutil.rmtree(STATE, ignore_errors=True)
+    say("Workshop stopped; removed " + "; ".join(f"{len(v)} {k}" for k, v in removed.items()))
+    return removed

@@ -1,0 +1,85 @@
+# JupyterHub for a workshop on one host.  Started by `make workshop`
+# (coursekit.workshop.start), which writes the state file this reads.
+#
+# Each learner: one container from coursekit/workshop-learner:1 running the notebook
+# server *and its own dockerd* (DOCKER_HOST=unix:///run/ck-engine/docker.sock), with
+# memory/CPU/pids limits on the whole, its engine storage and home in two labelled volumes.
+import json
+import sys
+
+import docker
+
+from coursekit.workshop import (ENGINE_SOCKET, LEARNER_IMAGE, LEARNER_LABEL, STATE, Settings,
+                                learner_host_config, learner_names, mem_bytes, workshop_labels)
+
+state = json.loads((STATE / "state.json").read_text())
+s = Settings(**state["settings"])
+c = get_config()  # noqa: F821 (provided by JupyterHub)
+
+# --- where things listen ---------------------------------------------------------------
+c.JupyterHub.bind_url = f"http://0.0.0.0:{s.port}"           # what the room connects to
+c.JupyterHub.hub_ip = state["gateway"]                        # reachable from learner containers
+c.JupyterHub.hub_port = state["hub_port"]
+c.JupyterHub.hub_connect_ip = state["gateway"]
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{state['proxy_api_port']}"
+c.ConfigurableHTTPProxy.command = [state["chp"]]
+c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(STATE / "cookie_secret")
+c.JupyterHub.cleanup_servers = True                           # hub stop -> servers stop
+
+# --- who gets in: any name + the shared workshop password; 'instructor' is admin ----------
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = s.password
+c.SharedPasswordAuthenticator.admin_password = s.admin_password
+c.Authenticator.admin_users = {"instructor"}
+c.Authenticator.allow_all = True
+c.Authenticator.username_pattern = r"^[a-z][a-z0-9_-]{0,30}$"
+
+# --- each learner's server -------------------------------------------------------------
+c.JupyterHub.spawner_class = "docker"
+c.DockerSpawner.image = LEARNER_IMAGE
+c.DockerSpawner.pull_policy = "never"                         # built offline by start()
+c.DockerSpawner.network_name = state["network"]
+c.DockerSpawner.use_internal_ip = True
+c.DockerSpawner.remove = True                                 # volumes keep the learner's work
+names = learner_names(s.id, "{username}")
+c.DockerSpawner.name_template = names["container"]
+c.DockerSpawner.volumes = {names["engine_volume"]: "/var/lib/docker",
+                           names["home_volume"]: "/home/jovyan"}
+c.DockerSpawner.mem_limit = mem_bytes(s.mem)
+c.DockerSpawner.cpu_limit = s.cpus
+c.DockerSpawner.extra_host_config = learner_host_config(s)
+c.DockerSpawner.extra_create_kwargs = {"labels": {**workshop_labels(s.id), LEARNER_LABEL: "{username}"}}
+c.DockerSpawner.environment = {"DOCKER_HOST": "unix://" + ENGINE_SOCKET}
+c.DockerSpawner.notebook_dir = "/home/jovyan"
+c.Spawner.default_url = "/lab/tree/notebooks/00_start_here.ipynb"
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 90
+
+
+def create_labelled_volumes(spawner):
+    """Docker would create the volumes on first start, unlabelled; make them labelled."""
+    client = docker.from_env()
+    user = spawner.escaped_name
+    for key in ("engine_volume", "home_volume"):
+        client.volumes.create(learner_names(s.id, user)[key],
+                              labels={**workshop_labels(s.id), LEARNER_LABEL: user})
+
+
+c.Spawner.pre_spawn_hook = create_labelled_volumes
+
+# --- services: idle culling, and the course's admin token (instructor commands, tests) --
+cull_every = max(10, min(300, s.idle_timeout // 4))
+c.JupyterHub.services = [
+    {"name": "idle-culler",
+     "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                 f"--timeout={s.idle_timeout}", f"--cull-every={cull_every}"]},
+    {"name": "coursekit", "api_token": state["api_token"]},
+]
+c.JupyterHub.load_roles = [
+    {"name": "idle-culler", "services": ["idle-culler"],
+     "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+    {"name": "coursekit-admin", "services": ["coursekit"],
+     "scopes": ["admin:users", "admin:servers", "tokens", "list:users", "read:users",
+                "access:servers"]},
+]
