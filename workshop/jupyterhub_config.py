@@ -80,6 +80,6 @@ c.JupyterHub.load_roles = [
     {"name": "idle-culler", "services": ["idle-culler"],
      "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
     {"name": "coursekit-admin", "services": ["coursekit"],
-     "scopes": ["admin:users", "admin:servers", "tokens", "list:users", "read:users",
+     "scopes": ["admin:users", "admin:servers", "tokens", "list:users", "read:users", "list:services", "read:services",
                 "access:servers"]},
 ]

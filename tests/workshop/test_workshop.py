@@ -1,0 +1,291 @@
+"""End to end: a workshop hub on this host, three learners, each with their own engine.
+
+Starts the hub exactly as `make workshop` does (offline learner image, JupyterHub,
+DockerSpawner), logs three learners in through the login form, runs the hello lesson
+in each through a real kernel, checks that no learner sees another's containers, that
+a memory hog is stopped inside its learner's limit while the others carry on, that
+reset and idle culling work, and that stopping leaves nothing behind.
+
+Per-learner memory (idle and during the lesson) goes to
+test-artifacts/workshop-measurements.json and is printed.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import coursekit as ck
+from coursekit import workshop
+from coursekit.hubclient import HubError, Learner
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSON = "notebooks/01_hello_container.ipynb"
+NAMES = ["ada", "bob", "cyd"]
+LIMIT = "1g"
+ARTIFACTS = ROOT / "test-artifacts"
+measured: dict = {"limit": LIMIT, "learners": {}}
+
+
+def inventory(client) -> dict[str, set]:
+    return {"containers": {c.id for c in client.containers.list(all=True)},
+            "volumes": {v.name for v in client.volumes.list()},
+            "networks": {n.id for n in client.networks.list()},
+            "images": {i.id for i in client.images.list(all=True)}}
+
+
+def cgroup_file(container_id: str, v1: str, v2: str) -> Path:
+    for pattern in (f"/sys/fs/cgroup/memory/docker/{container_id}/{v1}",
+                    f"/sys/fs/cgroup/memory/*/docker-{container_id}.scope/{v1}",
+                    f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/{v2}",
+                    f"/sys/fs/cgroup/docker/{container_id}/{v2}"):
+        found = glob.glob(pattern)
+        if found:
+            return Path(found[0])
+    raise FileNotFoundError(f"no cgroup file {v1}/{v2} for {container_id[:12]}")
+
+
+def reset_peak(container_id: str) -> None:
+    """cgroup v1: reset ``memory.max_usage_in_bytes`` (v2's memory.peak is not resettable
+    before kernel 6.12; there the oom_kill count of memory.events is the evidence)."""
+    f = cgroup_file(container_id, "memory.max_usage_in_bytes", "memory.events")
+    if f.name == "memory.max_usage_in_bytes":
+        f.write_text("0")
+
+
+def reached_limit(container_id: str, limit: int) -> bool:
+    """Did the learner's cgroup itself hit its limit?  v1: its peak reached the limit
+    (this kernel leaves ``memory.failcnt`` at 0); v2: ``oom_kill`` in ``memory.events``
+    (hierarchical, so it counts kills in the learner's inner containers)."""
+    f = cgroup_file(container_id, "memory.max_usage_in_bytes", "memory.events")
+    text = f.read_text()
+    if f.name == "memory.max_usage_in_bytes":
+        return int(text) >= limit * 0.98
+    return int(dict(line.split() for line in text.splitlines()).get("oom_kill", 0)) > 0
+
+
+def mem_usage(c) -> int:
+    return c.stats(stream=False)["memory_stats"].get("usage", 0)
+
+
+class Sampler(threading.Thread):
+    """Samples a container's memory use (stats API, ~1 per second) until stopped."""
+    def __init__(self, container):
+        super().__init__(daemon=True)
+        self.container, self.peak, self.done = container, 0, threading.Event()
+
+    def run(self):
+        for s in self.container.stats(stream=True, decode=True):
+            self.peak = max(self.peak, s.get("memory_stats", {}).get("usage", 0))
+            if self.done.is_set():
+                break
+
+
+@pytest.fixture(scope="module")
+def hub():
+    client = ck.connect()
+    before = inventory(client)
+    keep_image = any(t == workshop.LEARNER_IMAGE for i in client.images.list() for t in i.tags)
+    s = workshop.Settings(port=ck.free_port(), mem=LIMIT, cpus=1.0, pids=1024)
+    t0 = time.monotonic()
+    state = workshop.start(s, client)
+    measured["hub_start_s"] = round(time.monotonic() - t0, 1)
+    yield {"state": state, "client": client, "before": before, "keep_image": keep_image,
+           "url": f"http://127.0.0.1:{s.port}", "learners": {}, "kernels": {}}
+    workshop.stop(client, quiet=True, keep_image=keep_image)   # no-op after test_stop
+
+
+def learner_container(hub, name):
+    ws = hub["state"]["settings"]["id"]
+    found = hub["client"].containers.list(filters={"label": [f"{workshop.WORKSHOP_LABEL}={ws}",
+                                                             f"{workshop.LEARNER_LABEL}={name}"]})
+    assert len(found) == 1, f"expected one running server container for {name}: {found}"
+    return found[0]
+
+
+def test_wrong_password_is_refused(hub):
+    with pytest.raises(HubError, match="refused"):
+        Learner(hub["url"], "mallory", "not-the-password").login()
+
+
+def test_three_learners_log_in_and_run_the_hello_lesson(hub):
+    password = hub["state"]["settings"]["password"]
+
+    def one(name):
+        L = Learner(hub["url"], name, password)
+        L.login()
+        spawn_s = L.start_server()
+        L.make_token()
+        box = learner_container(hub, name)
+        idle = mem_usage(box)
+        sampler = Sampler(box)
+        sampler.start()
+        nb = L.notebook(LESSON)
+        k = L.kernel(LESSON)
+        t0 = time.monotonic()
+        runs = k.run_notebook(nb)
+        lesson_s = time.monotonic() - t0
+        sampler.done.set()
+        sampler.join(5)
+        measured["learners"][name] = {
+            "spawn_s": round(spawn_s, 1), "lesson_s": round(lesson_s, 1),
+            "idle_mib": round(idle / 2**20), "lesson_peak_mib": round(sampler.peak / 2**20)}
+        return L, k, runs
+
+    with ThreadPoolExecutor(len(NAMES)) as pool:
+        results = dict(zip(NAMES, pool.map(one, NAMES)))
+    for name, (L, k, runs) in results.items():
+        hub["learners"][name], hub["kernels"][name] = L, k
+        bad = [r for r in runs if r.status != "ok"]
+        assert not bad, f"{name}: cell {bad[0].index} failed: {bad[0].error}\n{bad[0].output}"
+        code_cells = sum(c["cell_type"] == "code" for c in L.notebook(LESSON)["cells"])
+        assert len(runs) == code_cells
+        same = next(r for r in runs if "same kernel:" in r.output)
+        assert "same kernel: True" in same.output
+    print("\nper-learner cost:", json.dumps(measured, indent=1))
+
+
+def test_each_learner_has_their_own_engine_and_not_the_hosts(hub):
+    ks = hub["kernels"]
+    if len(ks) < 3:
+        pytest.skip("needs the three learners from the previous test")
+    host_id = hub["client"].info()["ID"]
+    ids = {}
+    for name, k in ks.items():
+        r = k.execute("import docker, os\n"
+                      "eng = docker.from_env()\n"
+                      f"m = eng.containers.run(ck.BUSYBOX, 'sleep 300', detach=True, "
+                      f"name='marker-{name}', labels=ck.labels())\n"
+                      "print('ENGINE', eng.info()['ID'])\n"
+                      "print('HOST_SOCKET', os.path.exists('/var/run/docker.sock'))\n"
+                      "print('DOCKER_HOST', os.environ['DOCKER_HOST'])")
+        assert r.status == "ok", r.error
+        lines = dict(line.split(" ", 1) for line in r.output.splitlines() if " " in line)
+        ids[name] = lines["ENGINE"]
+        assert lines["HOST_SOCKET"] == "False"
+        assert lines["DOCKER_HOST"] == "unix://" + workshop.ENGINE_SOCKET
+    assert len(set(ids.values())) == 3 and host_id not in ids.values()
+    for name, k in ks.items():
+        r = k.execute("print(sorted(c.name for c in eng.containers.list(all=True)))")
+        seen = eval(r.output.strip())
+        assert f"marker-{name}" in seen
+        others = [f"marker-{o}" for o in ks if o != name]
+        assert not set(others) & set(seen), f"{name} sees {set(others) & set(seen)}"
+        r = k.execute("!docker ps -a --format '{{{{.Names}}}}'")  # IPython expands {x}
+        assert f"marker-{name}" in r.output and not any(o in r.output for o in others)
+    host_names = {c.name for c in hub["client"].containers.list(all=True)}
+    assert not host_names & {f"marker-{n}" for n in ks}, "markers must live in learner engines"
+    for name in ks:   # the server containers never mount the host's socket
+        mounts = learner_container(hub, name).attrs["Mounts"]
+        assert all("docker.sock" not in m.get("Source", "") for m in mounts), mounts
+
+
+def test_a_memory_hog_is_stopped_inside_its_learners_limit(hub):
+    ks = hub["kernels"]
+    if len(ks) < 3:
+        pytest.skip("needs the three learners")
+    a, others = NAMES[0], NAMES[1:]
+    box = learner_container(hub, a)
+    limit = workshop.mem_bytes(LIMIT)
+    assert box.attrs["HostConfig"]["Memory"] == limit
+    reset_peak(box.id)
+    assert not reached_limit(box.id, limit) or not Path('/sys/fs/cgroup/memory').is_dir()
+    sampler = Sampler(box)
+    sampler.start()
+    # 3 GiB into `tail`'s buffer, in ada's engine, with no limit of its own: only ada's is there
+    hog = ks[a].execute(
+        "h = eng.containers.run(ck.BUSYBOX, ['sh', '-c', 'head -c 3221225472 /dev/zero | tail'],"
+        " detach=True, name='hog', labels=ck.labels())\n"
+        "print('EXIT', h.wait(timeout=120)['StatusCode'])\n"
+        "h.reload(); print('OOMKILLED', h.attrs['State']['OOMKilled'])", timeout=150)
+    results = {}
+
+    def carry_on(name):
+        r = ks[name].execute("print(eng.containers.run(ck.BUSYBOX, 'echo still here', "
+                             "remove=True).decode().strip())")
+        results[name] = r
+
+    threads = [threading.Thread(target=carry_on, args=(n,)) for n in others]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    sampler.done.set()
+    sampler.join(5)
+    assert hog.status == "ok", hog.error
+    assert "EXIT 137" in hog.output, hog.output            # killed (SIGKILL by the OOM killer)
+    assert "OOMKILLED True" in hog.output                   # ... by the OOM killer
+    assert reached_limit(box.id, limit)                     # ... at ada's limit
+    assert sampler.peak <= limit                            # never above ada's limit
+    box.reload()
+    assert box.status == "running"                          # ada's server survived
+    r = ks[a].execute("print(len(eng.containers.list()))")
+    assert r.status == "ok"                                 # and her kernel still answers
+    for name in others:
+        assert results[name].status == "ok" and "still here" in results[name].output
+    measured["hog"] = {"learner": a, "peak_mib": round(sampler.peak / 2**20),
+                       "limit_mib": limit // 2**20}
+
+
+def test_reset_removes_one_learners_work_and_no_one_elses(hub):
+    if len(hub["kernels"]) < 3:
+        pytest.skip("needs the three learners")
+    c, b = NAMES[2], NAMES[1]
+    hub["kernels"][c].ws.close()
+    removed = workshop.reset_learner(c, hub["client"], quiet=True)
+    ws = hub["state"]["settings"]["id"]
+    assert sorted(removed) == sorted([f"ck-{ws}-engine-{c}", f"ck-{ws}-home-{c}"])
+    with pytest.raises(AssertionError):
+        learner_container(hub, c)
+    r = hub["kernels"][b].execute("print([x.name for x in eng.containers.list()])")
+    assert "marker-bob" in r.output                         # bob's work untouched
+    with pytest.raises(workshop.WorkshopError, match="no learner"):
+        workshop.reset_learner("nobody-here", hub["client"], quiet=True)
+
+
+def test_idle_servers_are_culled(hub):
+    """The hub runs jupyterhub-idle-culler (timeout from WORKSHOP_IDLE_TIMEOUT); here the
+    same culler runs once more with a 1-second timeout and must stop the idle servers."""
+    state, client = hub["state"], hub["client"]
+    services = workshop.api(state, "GET", "/services")
+    assert "idle-culler" in services, services
+    running = [n for n in NAMES[:2]]
+    for n in running:
+        hub["kernels"][n].ws.close()
+    env = dict(os.environ, JUPYTERHUB_API_TOKEN=state["api_token"])
+    culler = subprocess.Popen([sys.executable, "-m", "jupyterhub_idle_culler",
+                               f"--url={hub['url']}/hub/api", "--timeout=1", "--cull-every=5"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        ws = state["settings"]["id"]
+        flt = {"label": [f"{workshop.WORKSHOP_LABEL}={ws}", workshop.LEARNER_LABEL]}
+        deadline = time.monotonic() + 60
+        while client.containers.list(filters=flt) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not client.containers.list(filters=flt), "idle servers were not culled"
+    finally:
+        culler.terminate()
+        out = culler.communicate(timeout=10)[0].decode(errors="replace")
+    assert "Culling server" in out, out[-2000:]
+
+
+def test_stop_leaves_nothing_behind(hub):
+    client = hub["client"]
+    removed = workshop.stop(client, quiet=True, keep_image=hub["keep_image"])
+    after = inventory(client)
+    for kind, ids in after.items():
+        assert ids <= hub["before"][kind], f"left behind ({kind}): {ids - hub['before'][kind]}"
+    assert not workshop.STATE.exists()
+    assert removed["containers"] or removed["volumes"]
+    measured["removed"] = {k: len(v) for k, v in removed.items()}
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "workshop-measurements.json").write_text(json.dumps(measured, indent=1))
+    print("\nworkshop measurements:", json.dumps(measured, indent=1))
