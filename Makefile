@@ -8,13 +8,18 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup venv engine images lab test test-unit test-integration test-notebooks \
-        bench book execute clean-course help
+        bench book execute clean-course help workshop workshop-stop test-workshop slides pack
 
 help:
 	@echo "make lab     set up and start JupyterLab on the course (prints its URL)"
 	@echo "make test    set up, then run every test (unit, integration, notebooks)"
 	@echo "make bench   set-up, image and docker-run timings"
 	@echo "make book    build the Jupyter Book site into _build/html"
+	@echo "make workshop       start JupyterHub for a room (one engine per learner)"
+	@echo "make workshop-stop  stop it and remove everything it created"
+	@echo "make test-workshop  the 3-learner end-to-end test of the workshop"
+	@echo "make slides  reveal.js slides from the lessons into _build/slides"
+	@echo "make pack    instructor archive (lab images + wheels) for an offline room"
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -59,6 +64,23 @@ execute: setup
 	  COURSEKIT_PROGRESS=$(CURDIR)/.coursekit/execute-progress.json \
 	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; \
 	done
+
+# Workshops (instructor): JupyterHub + one Docker engine per learner, on this host.
+# Settings from WORKSHOP_PORT / _MEM / _CPUS / _PIDS / _IDLE_TIMEOUT / _PASSWORD.
+workshop: setup
+	@$(PY) -m coursekit workshop start
+
+workshop-stop: venv
+	@$(PY) -m coursekit workshop stop
+
+test-workshop: venv
+	@bash scripts/test-workshop.sh
+
+slides: venv
+	@$(PY) -m coursekit slides
+
+pack: setup
+	@$(PY) -m coursekit pack
 
 # Remove every course session's labelled objects (never anything else).
 clean-course: venv

@@ -1,4 +1,4 @@
-"""``python -m coursekit doctor|engine|images|registry|cleanup|lab``."""
+"""``python -m coursekit doctor|engine|images|registry|cleanup|lab|pack|load|reset|slides|workshop``."""
 from __future__ import annotations
 
 import argparse
@@ -136,6 +136,21 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--all", action="store_true", help="every session's, not only this one's")
     c.add_argument("--session", help="the session id to clean (default: $COURSEKIT_SESSION)")
     c.add_argument("--lab-images", action="store_true", help="also remove the lab images")
+    d.add_argument("--room", type=int, metavar="LEARNERS",
+                   help="also check this host can hold a workshop for LEARNERS learners")
+    pk = sub.add_parser("pack", help="instructor: one archive of lab images + Python wheels")
+    pk.add_argument("path", type=Path, nargs="?", default=ROOT / "coursekit-pack.tar")
+    ld = sub.add_parser("load", help="instructor: install from a pack, with no network")
+    ld.add_argument("path", type=Path)
+    rs = sub.add_parser("reset", help="instructor: remove one learner's course objects and progress")
+    who = rs.add_mutually_exclusive_group(required=True)
+    who.add_argument("--session", help="a learner's session id on this machine")
+    who.add_argument("--learner", help="a learner's user name on the running workshop hub")
+    sl = sub.add_parser("slides", help="instructor: reveal.js slides from the lessons")
+    sl.add_argument("--out", type=Path, default=ROOT / "_build" / "slides")
+    w = sub.add_parser("workshop", help="instructor: the JupyterHub workshop on this host")
+    w.add_argument("action", choices=["start", "stop", "status"])
+    w.add_argument("--keep-image", action="store_true", help="stop: keep the learner image")
     lb = sub.add_parser("lab", help="start JupyterLab on the course and print its URL")
     lb.add_argument("--port", type=int)
     lb.add_argument("--root", type=Path, default=ROOT, help="folder to serve (default: the course)")
@@ -149,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     if args.cmd == "doctor":
-        return doctor(fix=args.fix, offline=args.offline or None)
+        code = doctor(fix=args.fix, offline=args.offline or None)
+        return room(args.room) or code if args.room else code
+    if args.cmd in ("pack", "load", "reset", "slides", "workshop"):
+        return _instructor(args)
     if args.cmd == "engine":
         from .engine import ensure_engine, started_pid, stop_started_engine
         if args.action == "start":
@@ -205,4 +223,62 @@ def _registry(args) -> int:
         print(f"{c.name}: {c.status} on {_ports(c)}")
     if not regs:
         print("no course registry running")
+    return 0
+
+
+def room(learners: int) -> int:
+    """Workshop checks, one line each; exit status 1 if the host cannot hold the room."""
+    from .connect import connect
+    from .workshop import LEARNER_IMAGE, Settings, chp_command, mem_bytes, status
+    ok = True
+    s = Settings.from_env()
+    client = connect()
+    total = client.info()["MemTotal"]
+    need = learners * mem_bytes(s.mem) + 2 * 2**30
+    ok &= _line(need <= total, "memory", f"{learners} learners x {s.mem} + 2 GiB for the host = "
+                f"{need / 2**30:.1f} GiB of {total / 2**30:.1f} GiB"
+                + ("" if need <= total else "; lower WORKSHOP_MEM or split the room"))
+    cpus = client.info()["NCPU"]
+    _line(None if learners * s.cpus > 4 * cpus else True, "cpu",
+          f"{learners} x {s.cpus:g} CPU limits on {cpus} cores (fine while most learners read; "
+          "see workshop/CAPACITY.md)")
+    have = any(LEARNER_IMAGE in i.tags for i in client.images.list())
+    _line(True if have else None, "image",
+          f"{LEARNER_IMAGE} " + ("present" if have else "not built yet (`make workshop` builds it offline, ~90 s)"))
+    try:
+        _line(True, "proxy", chp_command(quiet=True))
+    except CourseError as err:
+        ok &= _line(False, "proxy", str(err))
+    st = status(client)
+    _line(True if st["running"] else None, "hub",
+          f"running at {st['url']}, {len(st['learners'])} learner servers up" if st["running"]
+          else "not running (start: make workshop)")
+    print(f"room: {'ready' if ok else 'not ready'} for {learners} learners")
+    return 0 if ok else 1
+
+
+def _instructor(args) -> int:
+    from . import instructor, workshop
+    if args.cmd == "pack":
+        instructor.pack(args.path)
+    elif args.cmd == "load":
+        instructor.load(args.path)
+    elif args.cmd == "slides":
+        instructor.slides(args.out)
+    elif args.cmd == "reset" and args.session:
+        instructor.reset_session(args.session)
+    elif args.cmd == "reset":
+        workshop.reset_learner(args.learner)
+    elif args.action == "start":
+        workshop.start()
+    elif args.action == "stop":
+        workshop.stop(keep_image=args.keep_image)
+    else:
+        st = workshop.status()
+        if not st["running"]:
+            print("no workshop running (start one: make workshop)")
+            return 1
+        print(f"workshop {st['id']} at {st['url']}  (learner password {st['password']})")
+        for user, info in sorted(st["learners"].items()):
+            print(f"  {user:<16} {info['container']}  {info['memory_mib']} MiB")
     return 0

@@ -54,6 +54,8 @@ run env COURSEKIT_SESSION=nbvalc$$ COURSEKIT_PROGRESS=$PWD/.coursekit/nbvalc-pro
 run make -s book
 run $PY -m pytest tests/site -q -p no:cacheprovider
 run $PY -m pytest tests/browser -q -p no:cacheprovider
+# The workshop hub: three learners, each with their own engine (also `make test-workshop`).
+run bash scripts/test-workshop.sh
 run $PY -m tests.decoys check
 # A notebook that failed half-way may have left its objects: remove them.
 for s in nbvala$$ nbvalb$$ nbvalc$$; do $PY -m coursekit cleanup --session $s >/dev/null; done

@@ -123,3 +123,23 @@ def menu(page, menu_name, item):
     entry.wait_for(state="visible")
     entry.click()
     expect(entry).to_be_hidden()
+
+
+@pytest.fixture
+def offline_page(page):
+    """A page whose requests to anywhere but this machine are blocked and recorded."""
+    page._external, page._failed = [], []
+
+    def route(r):
+        if r.request.url.startswith("http://127.0.0.1:"):
+            return r.continue_()
+        page._external.append(r.request.url)
+        return r.abort()
+    page.route("**/*", route)
+    page.on("requestfailed", lambda req: page._failed.append(req.url))
+    return page
+
+
+def _problems(page):
+    errors = [c for c in page._console if c.startswith(("error", "pageerror"))]
+    return errors, page._failed, page._external

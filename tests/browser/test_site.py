@@ -37,24 +37,7 @@ def site():
     server.shutdown()
 
 
-@pytest.fixture
-def offline_page(page):
-    """A page whose requests to anywhere but this machine are blocked and recorded."""
-    page._external, page._failed = [], []
-
-    def route(r):
-        if r.request.url.startswith("http://127.0.0.1:"):
-            return r.continue_()
-        page._external.append(r.request.url)
-        return r.abort()
-    page.route("**/*", route)
-    page.on("requestfailed", lambda req: page._failed.append(req.url))
-    return page
-
-
-def _problems(page):
-    errors = [c for c in page._console if c.startswith(("error", "pageerror"))]
-    return errors, page._failed, page._external
+from .conftest import _problems  # noqa: E402
 
 
 @pytest.mark.parametrize("doc", toc_pages())

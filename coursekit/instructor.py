@@ -1,0 +1,252 @@
+"""Instructor commands: prepare once with network, teach without it.
+
+- ``pack``   one archive: the lab images (``docker save``), the course's Python wheels
+             (+ setuptools, to install the course itself), the workshop's proxy if
+             installed, and a manifest with a SHA-256 per file;
+- ``load``   install from that archive with no network: checks every file against the
+             manifest, ``docker load``s the images, creates/fills ``.venv`` with
+             ``pip install --no-index``;
+- ``reset``  one learner's course objects and progress (a laptop session, or a workshop
+             learner: see ``coursekit.workshop.reset_learner``);
+- ``slides`` reveal.js slides from the lesson notebooks (nbconvert), with reveal.js,
+             jQuery and RequireJS copied next to them, so they open offline.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from .connect import connect
+from .errors import CourseError
+from .images import BUSYBOX, REGISTRY_IMAGE
+from .wheels import ROOT, collect_wheels, pins
+
+VENDOR = ROOT / "workshop" / "vendor"
+SLIDES_TEMPLATE = ROOT / "workshop" / "slides_template"
+PACK_FORMAT = 1
+
+
+class PackError(CourseError):
+    """An instructor pack is missing, damaged or does not fit this course."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def pack(dest: Path, client=None, quiet: bool = False) -> Path:
+    """Write the instructor's archive to ``dest`` (a ``.tar``); returns its path."""
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    client = client or connect()
+    from .images import ensure_images
+    ensure_images(client, quiet=quiet)
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="coursekit-pack-") as tmp:
+        stage = Path(tmp)
+        wheels = collect_wheels(ROOT / ".coursekit" / "wheels", quiet=quiet)
+        setuptools_dir = ROOT / ".coursekit" / "build-wheels"
+        if not any(setuptools_dir.glob("setuptools-*.whl")):
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:",
+                            "-d", str(setuptools_dir), "setuptools>=77"], check=True)
+        (stage / "wheels").mkdir()
+        for w in [*wheels.glob("*.whl"), *setuptools_dir.glob("*.whl")]:
+            os.link(w, stage / "wheels" / w.name)
+        say("Saving the lab images (docker save) ...")
+        images = stage / "images" / "lab-images.tar"
+        images.parent.mkdir()
+        res = client.api._get(client.api._url("/images/get"),
+                              params={"names": [BUSYBOX, REGISTRY_IMAGE]}, stream=True)
+        client.api._raise_for_status(res)
+        with open(images, "wb") as f:
+            for chunk in res.iter_content(1 << 20):
+                f.write(chunk)
+        node = ROOT / ".coursekit" / "node"
+        files = sorted(p for p in stage.rglob("*") if p.is_file())
+        manifest = {
+            "format": PACK_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "pins": pins(),
+            "images": {t: client.images.get(t).id for t in (BUSYBOX, REGISTRY_IMAGE)},
+            "files": {str(p.relative_to(stage)): _sha256(p) for p in files},
+            "proxy": (node / "node_modules" / ".bin" / "configurable-http-proxy").exists(),
+        }
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(dest.name + ".partial")
+        with tarfile.open(partial, "w") as tar:
+            tar.add(stage / "manifest.json", "manifest.json")
+            for p in files:
+                tar.add(p, str(p.relative_to(stage)))
+            if manifest["proxy"]:
+                tar.add(node, "node")
+        partial.replace(dest)   # never a half-written pack under the real name
+    say(f"Pack written: {dest} ({dest.stat().st_size / 2**20:.0f} MiB, {len(files)} files, "
+        f"{time.monotonic() - t0:.0f} s)")
+    return dest
+
+
+def _safe_members(tar: tarfile.TarFile, where: Path):
+    for m in tar.getmembers():
+        target = (where / m.name).resolve()
+        if not str(target).startswith(str(where.resolve())) or m.issym() and os.path.isabs(m.linkname):
+            raise PackError(f"the pack holds a file outside its folder: {m.name}",
+                            "use a pack made by `python -m coursekit pack`")
+        yield m
+
+
+def load(archive: Path, venv: Path = ROOT / ".venv", client=None, python: str = sys.executable,
+         quiet: bool = False) -> dict:
+    """Install the course from ``archive`` without network; returns what it did."""
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    archive = Path(archive)
+    if not archive.is_file():
+        raise PackError(f"no pack at {archive}", "make one with `python -m coursekit pack PATH` "
+                                                 "on a machine with network, then copy it here")
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="coursekit-load-") as tmp:
+        where = Path(tmp)
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(where, members=_safe_members(tar, where))
+            manifest = json.loads((where / "manifest.json").read_text())
+        except (tarfile.TarError, OSError, ValueError) as err:
+            raise PackError(f"{archive} is not a readable course pack ({err})",
+                            "copy it again, or make a new one with `python -m coursekit pack`") from None
+        if manifest.get("format") != PACK_FORMAT:
+            raise PackError(f"{archive} has pack format {manifest.get('format')}, this course "
+                            f"reads {PACK_FORMAT}", "make the pack with this version of the course")
+        bad = [f for f, digest in manifest["files"].items()
+               if not (where / f).is_file() or _sha256(where / f) != digest]
+        if bad:
+            raise PackError(f"{len(bad)} file(s) in {archive} are damaged or missing: {bad[:3]}",
+                            "copy the pack again (checksums are in its manifest.json)")
+        if sorted(manifest["pins"]) != sorted(pins()):
+            raise PackError(f"{archive} was made for other package versions than this course's "
+                            "pyproject.toml", "make a new pack from this checkout of the course")
+        client = client or connect()
+        say("Loading the lab images ...")
+        with open(where / "images" / "lab-images.tar", "rb") as f:
+            client.images.load(f.read())
+        for tag, image_id in manifest["images"].items():
+            if client.images.get(tag).id != image_id:
+                raise PackError(f"after loading, {tag} is not the image the pack holds",
+                                "remove the tag (docker rmi) and load again")
+        if not (venv / "bin" / "python").exists():
+            say(f"Creating {venv} ...")
+            subprocess.run([python, "-m", "venv", str(venv)], check=True)
+        say("Installing the course's Python packages from the pack (no network) ...")
+        r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                            "--disable-pip-version-check", "--no-index", "--find-links",
+                            str(where / "wheels"), "-e", str(ROOT)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise PackError(f"pip could not install from the pack:\n{r.stderr[-1500:]}",
+                            "the pack may be for another Python version: make it with the same "
+                            f"Python as here ({sys.version_info.major}.{sys.version_info.minor})")
+        if manifest.get("proxy"):
+            node = ROOT / ".coursekit" / "node"
+            shutil.rmtree(node, ignore_errors=True)
+            shutil.copytree(where / "node", node, symlinks=True)
+    # `make` then sees an up-to-date venv and does not try the network
+    stamp = venv / f".installed-{_cksum(ROOT / 'pyproject.toml')}"
+    for old in venv.glob(".installed-*"):
+        old.unlink()
+    stamp.touch()
+    out = {"images": list(manifest["images"]), "wheels": len(list(manifest["files"])) - 1,
+           "venv": str(venv), "seconds": round(time.monotonic() - t0, 1)}
+    say(f"Loaded {archive}: images {', '.join(out['images'])}; packages into {venv} "
+        f"in {out['seconds']} s")
+    return out
+
+
+def _cksum(path: Path) -> str:
+    """What `cat FILE | cksum | cut -d' ' -f1` prints (the Makefile's venv stamp)."""
+    return subprocess.run(f"cat '{path}' | cksum", shell=True, capture_output=True,
+                          text=True, check=True).stdout.split()[0]
+
+
+def reset_session(session: str, progress: Path | None = None, client=None,
+                  quiet: bool = False) -> str:
+    """One learner on their own machine: remove the course objects of ``session`` and
+    their exercise progress.  Nothing of another session, nothing unlabelled."""
+    from .cleanup import cleanup
+    from .labelling import SESSION_ENV
+    old = os.environ.get(SESSION_ENV)
+    os.environ[SESSION_ENV] = session
+    try:
+        report = cleanup(client=client or connect())
+    finally:
+        if old is None:
+            os.environ.pop(SESSION_ENV, None)
+        else:
+            os.environ[SESSION_ENV] = old
+    progress = progress or Path(os.environ.get("COURSEKIT_PROGRESS",
+                                               ROOT / ".coursekit" / "progress.json"))
+    had = progress.exists()
+    progress.unlink(missing_ok=True)
+    text = f"{report}; progress {'removed: ' + str(progress) if had else 'was empty'}"
+    if not quiet:
+        print(text)
+    return text
+
+
+def slide_types(nb) -> None:
+    """Mark slides in place: a ``#``/``##`` heading starts a slide, ``###`` a sub-slide,
+    everything else continues the current one (the lesson source stays as it is)."""
+    for i, cell in enumerate(nb.cells):
+        src = cell.source.lstrip()
+        kind = "-"
+        if cell.cell_type == "markdown" and (src.startswith("# ") or src.startswith("## ")):
+            kind = "slide"
+        elif cell.cell_type == "markdown" and src.startswith("### "):
+            kind = "subslide"
+        if i == 0:
+            kind = "slide"
+        cell.metadata.setdefault("slideshow", {})["slide_type"] = kind
+
+
+def slides(out: Path = ROOT / "_build" / "slides", notebooks: list[Path] | None = None,
+           quiet: bool = False) -> list[Path]:
+    """reveal.js slides for each lesson (stored outputs included), openable offline."""
+    import nbformat
+    from nbconvert import SlidesExporter
+    notebooks = notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    out.mkdir(parents=True, exist_ok=True)
+    vendor = out / "vendor"
+    shutil.rmtree(vendor, ignore_errors=True)
+    shutil.copytree(VENDOR, vendor)
+    shutil.copy2(ROOT / "book" / "_static" / "vendor" / "require.js", vendor / "require.js")
+    exporter = SlidesExporter(template_name=SLIDES_TEMPLATE.name,
+                              extra_template_basedirs=[str(SLIDES_TEMPLATE.parent)],
+                              reveal_url_prefix="vendor/reveal.js", reveal_scroll=True,
+                              reveal_theme="white", jquery_url="vendor/jquery.min.js",
+                              require_js_url="vendor/require.js")
+    written = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        slide_types(nb)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        # links to the book's pages point at the built site next to the slides
+        body = re.sub(r'href="\.\./book/([\w-]+)\.md', r'href="../html/book/\1.html', body)
+        target = out / f"{path.stem}.slides.html"
+        target.write_text(body)
+        written.append(target)
+        if not quiet:
+            print(f"  {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+    if not quiet:
+        print(f"{len(written)} slide decks in {out}; open one in a browser (works offline); "
+              "press S for speaker notes")
+    return written
