@@ -58,12 +58,13 @@ def pack(dest: Path, client=None, quiet: bool = False) -> Path:
         stage = Path(tmp)
         wheels = collect_wheels(ROOT / ".coursekit" / "wheels", quiet=quiet)
         setuptools_dir = ROOT / ".coursekit" / "build-wheels"
-        if not any(setuptools_dir.glob("setuptools-*.whl")):
+        if not any([*setuptools_dir.glob("setuptools-*.whl"), *wheels.glob("setuptools-*.whl")]):
             subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:",
                             "-d", str(setuptools_dir), "setuptools>=77"], check=True)
         (stage / "wheels").mkdir()
         for w in [*wheels.glob("*.whl"), *setuptools_dir.glob("*.whl")]:
-            os.link(w, stage / "wheels" / w.name)
+            if not (stage / "wheels" / w.name).exists():
+                os.link(w, stage / "wheels" / w.name)
         say("Saving the lab images (docker save) ...")
         images = stage / "images" / "lab-images.tar"
         images.parent.mkdir()

@@ -1,0 +1,117 @@
+"""Pure logic of the workshop and instructor commands (no engine)."""
+import copy
+import os
+import re
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+import yaml
+
+from coursekit import instructor, workshop
+from coursekit.wheels import learner_requirements, pins
+
+ROOT = Path(__file__).resolve().parents[2]
+Z2JH = Path(os.environ.get("COURSEKIT_Z2JH", ROOT.parent / "shared" / "z2jh"))
+
+
+def test_mem_bytes_units_and_clear_errors():
+    assert workshop.mem_bytes("1g") == 2**30
+    assert workshop.mem_bytes("768m") == 768 * 2**20
+    assert workshop.mem_bytes("1536M") == 1536 * 2**20
+    with pytest.raises(workshop.WorkshopError, match="not a size"):
+        workshop.mem_bytes("lots")
+    with pytest.raises(workshop.WorkshopError, match="below 256 MiB") as err:
+        workshop.mem_bytes("100m")
+    assert "1g" in err.value.fix
+
+
+def test_settings_from_env_and_a_bad_value():
+    s = workshop.Settings.from_env({"WORKSHOP_PORT": "9000", "WORKSHOP_MEM": "2g",
+                                    "WORKSHOP_CPUS": "0.5"})
+    assert (s.port, s.mem, s.cpus) == (9000, "2g", 0.5)
+    assert s.id.startswith("ws") and s.id != workshop.Settings().id
+    with pytest.raises(workshop.WorkshopError, match="WORKSHOP_PORT='eighty'"):
+        workshop.Settings.from_env({"WORKSHOP_PORT": "eighty"})
+
+
+def test_learner_host_config_has_no_privileged_and_caps_swap():
+    cfg = workshop.learner_host_config(workshop.Settings(mem="1g", pids=500))
+    assert "privileged" not in cfg and "SYS_ADMIN" in cfg["cap_add"]
+    assert cfg["memswap_limit"] == 2**30 and cfg["pids_limit"] == 500
+    assert cfg["cgroupns"] == "private"
+
+
+def test_learner_names_are_per_workshop_and_user():
+    n = workshop.learner_names("ws1", "ada")
+    assert n == {"container": "ck-ws1-learner-ada", "engine_volume": "ck-ws1-engine-ada",
+                 "home_volume": "ck-ws1-home-ada"}
+
+
+def test_learner_requirements_come_from_the_pins():
+    reqs = learner_requirements(pins())
+    assert all("==" in r for r in reqs) and any(r.startswith("jupyterhub==") for r in reqs)
+    with pytest.raises(ValueError, match="jupyterhub"):
+        learner_requirements([p for p in pins() if not p.startswith("jupyterhub==")])
+
+
+def test_slide_types_follow_headings():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_markdown_cell("## Part"), nbformat.v4.new_markdown_cell("### Detail"),
+        nbformat.v4.new_markdown_cell("text")])
+    instructor.slide_types(nb)
+    assert [c.metadata["slideshow"]["slide_type"] for c in nb.cells] == [
+        "slide", "-", "slide", "subslide", "-"]
+
+
+def test_lessons_need_neither_mathjax_nor_mermaid():
+    """The slide template drops both CDN scripts; that is only right while no lesson uses them."""
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            assert "```mermaid" not in cell.source, path
+            if cell.cell_type == "markdown":   # (shell's `$$VAR` in code spans is not maths)
+                prose = re.sub(r"`[^`]*`", "", cell.source)
+                assert "$$" not in prose and "\\(" not in prose, path
+            for out in cell.get("outputs", []):
+                assert "text/vnd.mermaid" not in out.get("data", {}), path
+
+
+def _merge(base, over):
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+@pytest.fixture(scope="module")
+def z2jh():
+    if not (Z2JH / "values.schema.yaml").exists():
+        pytest.skip(f"no Zero to JupyterHub chart data at {Z2JH}")
+    return (yaml.safe_load((Z2JH / "values.yaml").read_text()),
+            yaml.safe_load((Z2JH / "values.schema.yaml").read_text()))
+
+
+def test_z2jh_values_validate_against_the_charts_schema(z2jh):
+    defaults, schema = z2jh
+    ours = yaml.safe_load((ROOT / "workshop" / "z2jh-values.yaml").read_text())
+    jsonschema.validate(_merge(defaults, ours), schema)
+    # and the validation is real: a misspelt key is refused
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(_merge(defaults, {"singleuser": {"extraContainer": []}}), schema)
+
+
+def test_z2jh_values_give_each_learner_an_engine_sidecar(z2jh):
+    su = yaml.safe_load((ROOT / "workshop" / "z2jh-values.yaml").read_text())["singleuser"]
+    engine = next(c for c in su["extraContainers"] if c["name"] == "engine")
+    sock = next(a for a in engine["args"] if a.startswith("--host=")).split("=", 1)[1]
+    assert su["extraEnv"]["DOCKER_HOST"] == sock == "unix://" + workshop.ENGINE_SOCKET
+    assert su["extraEnv"]["CK_ENGINE"] == "sidecar"
+    shared = {m["name"] for m in engine["volumeMounts"]} & {
+        m["name"] for m in su["storage"]["extraVolumeMounts"]}
+    assert shared == {"engine-socket"}            # only the socket is shared, not storage
+    assert engine["resources"]["limits"]["memory"]   # a hog stops at the learner's limit
+    assert "/var/run/docker.sock" not in yaml.safe_dump(su)   # never the node's socket
+    assert str(su["fsGid"]) in " ".join(engine["args"])       # socket group = learner's group
