@@ -41,16 +41,17 @@ class CleanupReport:
 
 
 def cleanup(all_sessions: bool = False, lab_images: bool = False,
-            client: docker.DockerClient | None = None) -> CleanupReport:
+            client: docker.DockerClient | None = None, session: str | None = None) -> CleanupReport:
     """Remove this session's course containers, networks, volumes and images.
 
+    ``session="id"`` cleans that session instead of this process's own;
     ``all_sessions=True`` extends that to every session's course objects;
     ``lab_images=True`` also removes the lab images (by exact tag).
     """
     if client is None:
         from .connect import connect
         client = connect()
-    flt = {"label": [label_filter(all_sessions)]}
+    flt = {"label": [label_filter(all_sessions, session)]}
     rep = CleanupReport()
 
     def _rm(kind: list, obj, what: str, **kw):

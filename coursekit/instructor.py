@@ -184,16 +184,7 @@ def reset_session(session: str, progress: Path | None = None, client=None,
     """One learner on their own machine: remove the course objects of ``session`` and
     their exercise progress.  Nothing of another session, nothing unlabelled."""
     from .cleanup import cleanup
-    from .labelling import SESSION_ENV
-    old = os.environ.get(SESSION_ENV)
-    os.environ[SESSION_ENV] = session
-    try:
-        report = cleanup(client=client or connect())
-    finally:
-        if old is None:
-            os.environ.pop(SESSION_ENV, None)
-        else:
-            os.environ[SESSION_ENV] = old
+    report = cleanup(client=client or connect(), session=session)
     progress = progress or Path(os.environ.get("COURSEKIT_PROGRESS",
                                                ROOT / ".coursekit" / "progress.json"))
     had = progress.exists()

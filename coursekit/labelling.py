@@ -63,8 +63,14 @@ def cli_labels(**extra: str) -> str:
     return " ".join(f"--label {k}={v}" for k, v in labels(**extra).items())
 
 
-def label_filter(all_sessions: bool = False) -> str:
-    """The ``label=`` filter value selecting this session's (or all) course objects."""
+def label_filter(all_sessions: bool = False, of_session: str | None = None) -> str:
+    """The ``label=`` filter value selecting this session's (or ``of_session``'s, or all)
+    course objects."""
     if all_sessions:
         return f"{COURSE_LABEL}={COURSE}"
+    if of_session is not None:
+        sid = of_session.strip().lower()
+        if not _SESSION_RE.match(sid):
+            raise ValueError(f"{sid!r} is not a session id (1-24 lowercase letters, digits, '-')")
+        return f"{SESSION_LABEL}={sid}"
     return f"{SESSION_LABEL}={session()}"

@@ -308,6 +308,7 @@ def build_learner_image(client=None, quiet: bool = False) -> "docker.models.imag
             f"'{r}'" for r in learner_requirements(pins())))],
         environment={k: v for k, v in IMAGE_ENV.items() if k in ("PATH", "LD_LIBRARY_PATH")},
         volumes={str(wheels): {"bind": "/wheels", "mode": "ro"}}, network_mode="none",
+        name=f"ck-build-learner-{secrets.token_hex(3)}",
         labels={COURSE_LABEL: COURSE, "coursekit.build": "workshop-learner"})
     try:
         box.start()

@@ -82,6 +82,7 @@ def test_reset_one_session_leaves_the_other(client, tmp_path):
                    "c.containers.run(ck.BUSYBOX, 'sleep 60', detach=True, name=ck.name('x'), "
                    "labels=ck.labels()); c.volumes.create(ck.name('v'), labels=ck.labels())", s)
         assert r.returncode == 0, r.stderr
+    ck.session()   # this process has a session of its own: reset must not confuse them
     progress = tmp_path / "progress.json"
     progress.write_text('{"hello-run": true}')
     try:
@@ -90,5 +91,8 @@ def test_reset_one_session_leaves_the_other(client, tmp_path):
         assert not client.containers.list(all=True, filters={"label": f"coursekit.session={a}"})
         assert not client.volumes.list(filters={"label": f"coursekit.session={a}"})
         assert client.containers.list(all=True, filters={"label": f"coursekit.session={b}"})
-    finally:
         instructor.reset_session(b, progress=tmp_path / "none.json", client=client, quiet=True)
+        assert not client.containers.list(all=True, filters={"label": f"coursekit.session={b}"})
+    finally:
+        for s in (a, b):
+            instructor.reset_session(s, progress=tmp_path / "none.json", client=client, quiet=True)
