@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .labelling import SESSION_ENV, label_filter
+from .labelling import SESSION_ENV
 from .errors import CourseError
 
 ROOT = Path(__file__).resolve().parent.parent

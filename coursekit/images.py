@@ -268,3 +268,16 @@ def ensure_images(client: docker.DockerClient | None = None, offline: bool | Non
         client = connect()
     return {tag: ensure_image(client, LAB_IMAGES[tag], offline, rebuild, fix, quiet)
             for tag in (tags or list(LAB_IMAGES))}
+
+
+def save_images(client: docker.DockerClient, path: Path,
+                tags: tuple[str, ...] = (BUSYBOX, REGISTRY_IMAGE)) -> Path:
+    """``docker save TAG... -o path`` through the API (one tar holding all ``tags``)."""
+    res = client.api._get(client.api._url("/images/get"), params={"names": list(tags)},
+                          stream=True)
+    client.api._raise_for_status(res)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        for chunk in res.iter_content(1 << 20):
+            f.write(chunk)
+    return path

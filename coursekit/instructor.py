@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .connect import connect
 from .errors import CourseError
-from .images import BUSYBOX, REGISTRY_IMAGE
+from .images import BUSYBOX, REGISTRY_IMAGE, save_images
 from .wheels import ROOT, collect_wheels, pins
 
 VENDOR = ROOT / "workshop" / "vendor"
@@ -66,14 +66,7 @@ def pack(dest: Path, client=None, quiet: bool = False) -> Path:
             if not (stage / "wheels" / w.name).exists():
                 os.link(w, stage / "wheels" / w.name)
         say("Saving the lab images (docker save) ...")
-        images = stage / "images" / "lab-images.tar"
-        images.parent.mkdir()
-        res = client.api._get(client.api._url("/images/get"),
-                              params={"names": [BUSYBOX, REGISTRY_IMAGE]}, stream=True)
-        client.api._raise_for_status(res)
-        with open(images, "wb") as f:
-            for chunk in res.iter_content(1 << 20):
-                f.write(chunk)
+        save_images(client, stage / "images" / "lab-images.tar")
         node = ROOT / ".coursekit" / "node"
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         manifest = {

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,8 +37,8 @@ from pathlib import Path
 import docker
 
 from .connect import connect
-from .errors import CourseError, PortBusy
-from .images import BUSYBOX, REGISTRY_IMAGE, ensure_images, find_busybox, parse_ldd
+from .errors import CourseError
+from .images import ensure_images, find_busybox, parse_ldd, save_images
 from .labelling import COURSE, COURSE_LABEL
 from .ports import check_port_free, free_port
 from .wheels import ROOT, collect_wheels, learner_requirements, pins
@@ -149,7 +150,8 @@ until docker version > /dev/null 2>&1; do
   if [ $i -gt 600 ]; then echo "the learner's engine did not start:"; tail -20 /var/log/dockerd.log 2>/dev/null; exit 1; fi
   sleep 0.1
 done
-docker load -q -i /opt/ck/lab-images.tar > /dev/null
+# the lab images (a second start finds them in the engine volume already)
+docker image inspect coursekit/busybox:1 coursekit/registry:2 > /dev/null 2>&1 || docker load -q -i /opt/ck/lab-images.tar > /dev/null
 cd /home/jovyan
 if [ "$(id -u)" != 0 ]; then exec "$@"; fi
 chown jovyan:jovyan /home/jovyan
@@ -265,14 +267,7 @@ def _stage_rootfs(ctx: Path, client) -> None:
             rel = f.relative_to(ROOT)
             if f.is_file() and ".ipynb_checkpoints" not in rel.parts and "solutions" not in rel.parts:
                 _copy(f, rootfs / "home/jovyan" / rel)
-    tar = rootfs / "opt/ck/lab-images.tar"
-    tar.parent.mkdir(parents=True, exist_ok=True)
-    res = client.api._get(client.api._url("/images/get"),
-                          params={"names": [BUSYBOX, REGISTRY_IMAGE]}, stream=True)
-    client.api._raise_for_status(res)
-    with open(tar, "wb") as fh:
-        for chunk in res.iter_content(1 << 20):
-            fh.write(chunk)
+    save_images(client, rootfs / "opt/ck/lab-images.tar")
 
 
 def build_learner_image(client=None, quiet: bool = False) -> "docker.models.images.Image":
@@ -302,7 +297,7 @@ def build_learner_image(client=None, quiet: bool = False) -> "docker.models.imag
                                 f"the build context is in {ctx}; fix and run `make workshop` again")
         tail.append(ev.get("stream", ""))
     shutil.rmtree(ctx, ignore_errors=True)
-    say(f"  root file system staged and imported; installing the course's wheels ...")
+    say("  root file system staged and imported; installing the course's wheels ...")
     box = client.containers.create(
         base, ["sh", "-c", INSTALL.format(requirements=" ".join(
             f"'{r}'" for r in learner_requirements(pins())))],

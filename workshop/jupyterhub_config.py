@@ -53,8 +53,8 @@ c.DockerSpawner.extra_create_kwargs = {"labels": {**workshop_labels(s.id), LEARN
 c.DockerSpawner.environment = {"DOCKER_HOST": "unix://" + ENGINE_SOCKET}
 c.DockerSpawner.notebook_dir = "/home/jovyan"
 c.Spawner.default_url = "/lab/tree/notebooks/00_start_here.ipynb"
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 90
+c.Spawner.start_timeout = 300                          # a whole room logging in at once on 2 cores
+c.Spawner.http_timeout = 240
 
 
 def create_labelled_volumes(spawner):

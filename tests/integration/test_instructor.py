@@ -96,3 +96,14 @@ def test_reset_one_session_leaves_the_other(client, tmp_path):
     finally:
         for s in (a, b):
             instructor.reset_session(s, progress=tmp_path / "none.json", client=client, quiet=True)
+
+
+def test_doctor_room_says_whether_the_host_holds_the_room():
+    ok = subprocess.run([sys.executable, "-m", "coursekit", "doctor", "--room", "2"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "✅ memory     2 learners x 1g" in ok.stdout and "room: ready for 2" in ok.stdout
+    too_many = subprocess.run([sys.executable, "-m", "coursekit", "doctor", "--room", "1000"],
+                              capture_output=True, text=True, timeout=120)
+    assert too_many.returncode == 1
+    assert "❌ memory" in too_many.stdout and "lower WORKSHOP_MEM or split the room" in too_many.stdout
