@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup venv engine images lab test test-unit test-integration test-notebooks \
-        bench book execute clean-course help workshop workshop-stop test-workshop slides pack
+        bench book execute clean-course help workshop workshop-stop test-workshop bench-workshop slides pack
 
 help:
 	@echo "make lab     set up and start JupyterLab on the course (prints its URL)"
@@ -75,6 +75,11 @@ workshop-stop: venv
 
 test-workshop: venv
 	@bash scripts/test-workshop.sh
+
+# N learners at once on the workshop hub (default 10): bench/workshop_load.py
+N ?= 10
+bench-workshop: setup
+	@$(PY) bench/workshop_load.py $(N)
 
 slides: venv
 	@$(PY) -m coursekit slides

@@ -525,19 +525,32 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
     if _alive(pid):
         os.killpg(pid, signal.SIGTERM)   # the hub stops the servers it spawned, and its proxy
         from .engine import wait_until
-        if not wait_until(lambda: not _alive(pid), 30, 0.2):
+        if not wait_until(lambda: not _alive(pid), 60, 0.2):
             os.killpg(pid, signal.SIGKILL)
     flt = {"label": WORKSHOP_LABEL + (f"={state['settings']['id']}" if state else "")}
     removed: dict[str, list[str]] = {"containers": [], "volumes": [], "networks": [], "images": []}
+
+    def gone(kind: str, obj, name: str, **kw) -> None:
+        try:
+            obj.remove(**kw)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as err:
+            if err.status_code != 409 or "in progress" not in str(err):
+                raise   # 409 "removal already in progress": the hub's auto-remove got there first
+        removed[kind].append(name)
+
+    from .engine import wait_until
     for c in client.containers.list(all=True, filters=flt):
-        c.remove(force=True, v=False)
-        removed["containers"].append(c.name)
+        gone("containers", c, c.name, force=True, v=False)
+    # volumes and the network are free only once every learner container is gone
+    if not wait_until(lambda: not client.containers.list(all=True, filters=flt), 60, 0.3):
+        raise WorkshopError("learner containers are still being removed after 60 s",
+                            "run `make workshop-stop` again in a minute")
     for v in client.volumes.list(filters=flt):
-        v.remove(force=True)
-        removed["volumes"].append(v.name)
+        gone("volumes", v, v.name, force=True)
     for n in client.networks.list(filters=flt):
-        n.remove()
-        removed["networks"].append(n.name)
+        gone("networks", n, n.name)
     try:
         if not keep_image:
             client.images.remove(LEARNER_IMAGE)

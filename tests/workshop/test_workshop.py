@@ -72,6 +72,11 @@ def reached_limit(container_id: str, limit: int) -> bool:
     return int(dict(line.split() for line in text.splitlines()).get("oom_kill", 0)) > 0
 
 
+def _du(path: str) -> float:
+    out = subprocess.run(["du", "-sk", path], capture_output=True, text=True).stdout
+    return round(int(out.split()[0]) / 1024, 1) if out else -1.0
+
+
 def mem_usage(c) -> int:
     return c.stats(stream=False)["memory_stats"].get("usage", 0)
 
@@ -135,9 +140,15 @@ def test_three_learners_log_in_and_run_the_hello_lesson(hub):
         lesson_s = time.monotonic() - t0
         sampler.done.set()
         sampler.join(5)
+        driver = k.execute("print(client.info()['Driver'])").output.strip()
+        vols = workshop.learner_names(hub["state"]["settings"]["id"], name)
+        disk = {key: _du(hub["client"].volumes.get(vols[key]).attrs["Mountpoint"])
+                for key in ("engine_volume", "home_volume")}
         measured["learners"][name] = {
             "spawn_s": round(spawn_s, 1), "lesson_s": round(lesson_s, 1),
-            "idle_mib": round(idle / 2**20), "lesson_peak_mib": round(sampler.peak / 2**20)}
+            "idle_mib": round(idle / 2**20), "lesson_peak_mib": round(sampler.peak / 2**20),
+            "storage_driver": driver, "engine_disk_mib": disk["engine_volume"],
+            "home_disk_mib": disk["home_volume"]}
         return L, k, runs
 
     with ThreadPoolExecutor(len(NAMES)) as pool:
