@@ -98,13 +98,11 @@ def lab(port: int | None, root: Path = ROOT, open_browser: bool = False) -> int:
         return 0
 
 
-def _lab_settings() -> Path:
-    """JupyterLab settings for the course: save widget state in notebooks (so the
-    book shows widgets), and no news/update checks (the room may be offline)."""
-    import json
-    f = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-    f.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(f.read_text()) if f.exists() else {}
+def lab_overrides(data: dict | None = None) -> dict:
+    """JupyterLab settings for the course (also baked into the workshop's learner image):
+    save widget state in notebooks (so the book shows widgets), render every cell, and no
+    news/update checks (the room may be offline)."""
+    data = dict(data or {})
     data.setdefault("@jupyter-widgets/jupyterlab-manager:plugin", {})["saveState"] = True
     # Render every cell (no virtual scrolling): lessons are short, and tests and
     # screen readers see the whole notebook.
@@ -112,7 +110,16 @@ def _lab_settings() -> Path:
     # An offline course: no news or update checks calling out to the internet.
     data.setdefault("@jupyterlab/apputils-extension:notification", {}).update(
         {"fetchNews": "false", "checkForUpdates": False})
-    f.write_text(json.dumps(data, indent=2))
+    return data
+
+
+def _lab_settings() -> Path:
+    """Write :func:`lab_overrides` into this environment's JupyterLab settings."""
+    import json
+    f = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(f.read_text()) if f.exists() else {}
+    f.write_text(json.dumps(lab_overrides(data), indent=2))
     return f
 
 

@@ -260,6 +260,10 @@ def _stage_rootfs(ctx: Path, client) -> None:
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(text)
         f.chmod(mode)
+    from .cli import lab_overrides
+    settings = py / "share/jupyter/lab/settings/overrides.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps(lab_overrides(), indent=2))
     for d in ("tmp", "root", "run", "var/lib/docker", "home/jovyan/.coursekit"):
         (rootfs / d).mkdir(parents=True, exist_ok=True)
     for part in ("notebooks", "exercises"):

@@ -10,6 +10,7 @@ if ! $PY -c 'import sys; from coursekit.connect import is_up; sys.exit(0 if is_u
   trap '$PY -m coursekit engine stop' EXIT
   $PY -m coursekit doctor --fix > /dev/null || { $PY -m coursekit doctor; exit 1; }
 fi
+bash scripts/ensure-chromium.sh || exit 1   # one learner logs in with a real browser
 $PY -m pytest tests/workshop -q -s -p no:cacheprovider
 status=$?
 echo "test-workshop: $([ $status = 0 ] && echo PASSED || echo FAILED) in $(( $(date +%s) - t0 )) s"

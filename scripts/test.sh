@@ -15,19 +15,7 @@ else
 fi
 $PY -m coursekit doctor --fix || exit 1
 
-# The browser tests drive Debian's Chromium (Playwright's own download is not used).
-if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test: installing Debian's chromium for the browser tests ..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || {
-      apt-get update -q >/dev/null 2>&1
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || {
-      echo "test: could not install chromium"; exit 1; }
-  else
-    echo "test: no /usr/bin/chromium: install it (Debian: apt install chromium) for the browser tests"
-    exit 1
-  fi
-fi
+bash scripts/ensure-chromium.sh || exit 1
 
 status=0
 run() { echo; echo "== $*"; "$@" || status=1; }

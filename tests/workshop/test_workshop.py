@@ -246,6 +246,39 @@ def test_a_memory_hog_is_stopped_inside_its_learners_limit(hub):
                        "limit_mib": limit // 2**20}
 
 
+def test_a_learner_logs_in_with_a_real_browser_and_gets_jupyterlab(hub):
+    """Chromium through the hub's login form to the learner's JupyterLab (proxy and
+    websockets included): the start page opens and its kernel answers."""
+    from playwright.sync_api import expect, sync_playwright
+    chromium = os.environ.get("COURSEKIT_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.fail(f"no Chromium at {chromium}: `make test-workshop` installs Debian's chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{hub['url']}/hub/login")
+            page.fill("#username_input", "dee")
+            page.fill("#password_input", hub["state"]["settings"]["password"])
+            page.click("#login_submit")
+            # the spawn-pending page, then JupyterLab on the start page
+            page.wait_for_url("**/user/dee/lab/**", timeout=180_000)
+            expect(page.locator(".jp-NotebookPanel").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("heading", name="Start here").first).to_be_visible(timeout=30_000)
+            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first
+                   ).to_be_attached(timeout=60_000)
+            # the course's JupyterLab settings are in the image: no news prompt offline
+            expect(page.get_by_text("official Jupyter news")).to_have_count(0)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "workshop-browser.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert learner_container(hub, "dee").status == "running"
+
+
 def test_reset_removes_one_learners_work_and_no_one_elses(hub):
     if len(hub["kernels"]) < 3:
         pytest.skip("needs the three learners")
