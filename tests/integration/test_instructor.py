@@ -107,3 +107,19 @@ def test_doctor_room_says_whether_the_host_holds_the_room():
                               capture_output=True, text=True, timeout=120)
     assert too_many.returncode == 1
     assert "❌ memory" in too_many.stdout and "lower WORKSHOP_MEM or split the room" in too_many.stdout
+
+
+def test_workshop_on_a_busy_port_says_so_and_creates_nothing(client):
+    import socket
+    from coursekit import workshop
+    if workshop.read_state():
+        pytest.skip("a workshop is running on this machine")
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        before = {n.name for n in client.networks.list()}
+        with pytest.raises(ck.PortBusy, match=f"port {port}"):
+            workshop.start(workshop.Settings(port=port), client, quiet=True)
+    assert {n.name for n in client.networks.list()} == before
+    assert not workshop.STATE.exists()
