@@ -45,6 +45,9 @@ run $PY -m pytest tests/browser -q -p no:cacheprovider
 # The workshop hub: three learners, each with their own engine (also `make test-workshop`).
 run bash scripts/test-workshop.sh
 run $PY -m tests.decoys check
+# No server a test started may outlive it (JupyterLab, the workshop hub, its proxy).
+left=$(pgrep -af "$PWD/.venv/bin/(jupyter|python[0-9.]* -m jupyterhub)|$PWD/.coursekit/node" || true)
+if [ -n "$left" ]; then echo; echo "== processes left behind by the tests:"; echo "$left"; status=1; fi
 # A notebook that failed half-way may have left its objects: remove them.
 for s in nbvala$$ nbvalb$$ nbvalc$$; do $PY -m coursekit cleanup --session $s >/dev/null; done
 # Last: stops and restarts the engine, so only when this run started it.

@@ -4,6 +4,7 @@ the page's console log are saved under test-artifacts/."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -87,18 +88,19 @@ def lab_server(tmp_path_factory):
                 break
             time.sleep(0.2)
     else:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
     log.seek(0)
     out = log.read()
     if proc.poll() is not None:
         pytest.fail(f"JupyterLab did not start:\n{out[-2000:]}")
     assert f"{base}/lab/tree/notebooks?token={token}" in out, out[-1000:]
     yield base, token
-    proc.terminate()
+    # `coursekit lab` runs jupyter-lab as its child: stop the whole process group
+    os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(15)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def open_notebook(page, lab, path):

@@ -206,7 +206,10 @@ def test_a_memory_hog_is_stopped_inside_its_learners_limit(hub):
     a, others = NAMES[0], NAMES[1:]
     box = learner_container(hub, a)
     limit = workshop.mem_bytes(LIMIT)
-    assert box.attrs["HostConfig"]["Memory"] == limit
+    hc = box.attrs["HostConfig"]
+    assert hc["Memory"] == hc["MemorySwap"] == limit        # the learner's limits, all three
+    assert hc["CpuQuota"] == 100_000 and hc["CpuPeriod"] == 100_000    # 1 CPU
+    assert hc["PidsLimit"] == 1024 and not hc["Privileged"]
     reset_peak(box.id)
     assert not reached_limit(box.id, limit) or not Path('/sys/fs/cgroup/memory').is_dir()
     sampler = Sampler(box)
