@@ -57,9 +57,14 @@ def test_cleanup_all_sessions_and_cli_still_spare_the_learners(client, created):
                session=unique("other"))
     assert p.returncode == 0, p.stderr
     import subprocess, sys
+    # every course container on this engine, whichever session (an earlier, interrupted
+    # run may have left some): `--all` must remove exactly those, and nothing else
+    course = client.containers.list(all=True, filters={"label": "coursekit.course=linux-containers"})
+    assert len(course) >= 1
     out = subprocess.run([sys.executable, "-m", "coursekit", "cleanup", "--all"],
                          capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and "removed 1 containers" in out.stdout, out
+    assert out.returncode == 0 and f"removed {len(course)} containers" in out.stdout, out
+    assert not client.containers.list(all=True, filters={"label": "coursekit.course=linux-containers"})
     assert all(_exists(client, o) for o in mine)
     assert client.images.get(ck.BUSYBOX)  # lab images stay unless asked for
 
