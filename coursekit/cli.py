@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .labelling import SESSION_ENV
 from .errors import CourseError
+from .notebook import lab_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,21 +97,6 @@ def lab(port: int | None, root: Path = ROOT, open_browser: bool = False) -> int:
         return subprocess.call(cmd, cwd=root)
     except KeyboardInterrupt:
         return 0
-
-
-def lab_overrides(data: dict | None = None) -> dict:
-    """JupyterLab settings for the course (also baked into the workshop's learner image):
-    save widget state in notebooks (so the book shows widgets), render every cell, and no
-    news/update checks (the room may be offline)."""
-    data = dict(data or {})
-    data.setdefault("@jupyter-widgets/jupyterlab-manager:plugin", {})["saveState"] = True
-    # Render every cell (no virtual scrolling): lessons are short, and tests and
-    # screen readers see the whole notebook.
-    data.setdefault("@jupyterlab/notebook-extension:tracker", {})["windowingMode"] = "none"
-    # An offline course: no news or update checks calling out to the internet.
-    data.setdefault("@jupyterlab/apputils-extension:notification", {}).update(
-        {"fetchNews": "false", "checkForUpdates": False})
-    return data
 
 
 def _lab_settings() -> Path:
@@ -240,12 +226,13 @@ def room(learners: int) -> int:
     ok = True
     s = Settings.from_env()
     client = connect()
-    total = client.info()["MemTotal"]
+    info = client.info()
+    total = info["MemTotal"]
     need = learners * mem_bytes(s.mem) + 2 * 2**30
     ok &= _line(need <= total, "memory", f"{learners} learners x {s.mem} + 2 GiB for the host = "
                 f"{need / 2**30:.1f} GiB of {total / 2**30:.1f} GiB"
                 + ("" if need <= total else "; lower WORKSHOP_MEM or split the room"))
-    cpus = client.info()["NCPU"]
+    cpus = info["NCPU"]
     _line(None if learners * s.cpus > 4 * cpus else True, "cpu",
           f"{learners} x {s.cpus:g} CPU limits on {cpus} cores (fine while most learners read; "
           "see workshop/CAPACITY.md)")

@@ -762,7 +762,6 @@ def _quiet(code: str) -> str:
 
 def build_notebooks() -> dict[str, "object"]:
     """{relative path: notebook} for the learner copies and the solution copies."""
-    import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
     out = {}
     for lesson, title in LESSON_TITLES.items():

@@ -28,6 +28,7 @@ from pathlib import Path
 from .connect import connect
 from .errors import CourseError
 from .images import BUSYBOX, REGISTRY_IMAGE, save_images
+from .progress import printer
 from .wheels import ROOT, collect_wheels, pins
 
 VENDOR = ROOT / "workshop" / "vendor"
@@ -49,7 +50,7 @@ def _sha256(path: Path) -> str:
 
 def pack(dest: Path, client=None, quiet: bool = False) -> Path:
     """Write the instructor's archive to ``dest`` (a ``.tar``); returns its path."""
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say = printer(quiet)
     client = client or connect()
     from .images import ensure_images
     ensure_images(client, quiet=quiet)
@@ -104,7 +105,7 @@ def _safe_members(tar: tarfile.TarFile, where: Path):
 def load(archive: Path, venv: Path = ROOT / ".venv", client=None, python: str = sys.executable,
          quiet: bool = False) -> dict:
     """Install the course from ``archive`` without network; returns what it did."""
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say = printer(quiet)
     archive = Path(archive)
     if not archive.is_file():
         raise PackError(f"no pack at {archive}", "make one with `python -m coursekit pack PATH` "

@@ -1,5 +1,5 @@
 """Notebook integration: course errors render as a short message with the fix,
-the full traceback folded one click away."""
+the full traceback folded one click away; the course's JupyterLab settings."""
 from __future__ import annotations
 
 import html
@@ -38,3 +38,18 @@ def install() -> bool:
     shell.set_custom_exc((CourseError,), _short_error_handler)
     _installed = True
     return True
+
+
+def lab_overrides(data: dict | None = None) -> dict:
+    """JupyterLab settings for the course (also baked into the workshop's learner image):
+    save widget state in notebooks (so the book shows widgets), render every cell, and no
+    news/update checks (the room may be offline)."""
+    data = dict(data or {})
+    data.setdefault("@jupyter-widgets/jupyterlab-manager:plugin", {})["saveState"] = True
+    # Render every cell (no virtual scrolling): lessons are short, and tests and
+    # screen readers see the whole notebook.
+    data.setdefault("@jupyterlab/notebook-extension:tracker", {})["windowingMode"] = "none"
+    # An offline course: no news or update checks calling out to the internet.
+    data.setdefault("@jupyterlab/apputils-extension:notification", {}).update(
+        {"fetchNews": "false", "checkForUpdates": False})
+    return data

@@ -75,3 +75,10 @@ class Progress:
             print(f"{self.title}: {'failed' if exc_type else 'done'} in {secs:.1f} s",
                   flush=True)
         return False
+
+
+def printer(quiet: bool = False):
+    """``print`` with flush for progress lines, or a no-op when ``quiet``."""
+    if quiet:
+        return lambda *a: None
+    return lambda *a: print(*a, flush=True)

@@ -7,6 +7,7 @@ instructor's archive, the workshop's learner image installs from it with
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -52,6 +53,7 @@ def collect_wheels(dest: Path, quiet: bool = False) -> Path:
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     if not quiet:
         print(f"Collecting the course's Python wheels into {dest} ...", flush=True)
+    scratch_existed = (ROOT / "build").exists()
     for cmd in ([*pip, "download", "--only-binary=:all:", "-d", str(dest), *pins()],
                 [*pip, "wheel", "--no-deps", "-w", str(dest), str(ROOT)]):
         r = subprocess.run(cmd, capture_output=True, text=True)
@@ -59,4 +61,6 @@ def collect_wheels(dest: Path, quiet: bool = False) -> Path:
             raise RuntimeError(f"`{' '.join(cmd[2:5])} ...` failed:\n{r.stderr[-2000:]}\n"
                                "Fix: run this once on a machine that reaches PyPI "
                                "(or load an instructor pack: python -m coursekit load PACK)")
+    if not scratch_existed:   # `pip wheel .` leaves setuptools' build/ folder in the course
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
     return dest

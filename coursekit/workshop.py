@@ -39,8 +39,11 @@ import docker
 from .connect import connect
 from .errors import CourseError
 from .images import ensure_images, find_busybox, parse_ldd, save_images
+from .engine import apt_install, wait_until
 from .labelling import COURSE, COURSE_LABEL
+from .notebook import lab_overrides
 from .ports import check_port_free, free_port
+from .progress import printer
 from .wheels import ROOT, collect_wheels, learner_requirements, pins
 
 WORKSHOP_LABEL = "coursekit.workshop"
@@ -260,7 +263,6 @@ def _stage_rootfs(ctx: Path, client) -> None:
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(text)
         f.chmod(mode)
-    from .cli import lab_overrides
     settings = py / "share/jupyter/lab/settings/overrides.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps(lab_overrides(), indent=2))
@@ -281,7 +283,7 @@ def build_learner_image(client=None, quiet: bool = False) -> "docker.models.imag
         return client.images.get(LEARNER_IMAGE)
     except docker.errors.ImageNotFound:
         pass
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say = printer(quiet)
     ensure_images(client, quiet=quiet)
     wheels = collect_wheels(ROOT / ".coursekit" / "wheels", quiet=quiet)
     ctx = STATE / "build"
@@ -370,7 +372,6 @@ def chp_command(quiet: bool = False) -> str:
         return str(local)
     if shutil.which("configurable-http-proxy"):
         return shutil.which("configurable-http-proxy")
-    from .engine import apt_install
     if not (shutil.which("node") and shutil.which("npm")):
         apt_install(["nodejs", "npm"], quiet=quiet)
     if not shutil.which("npm"):
@@ -412,7 +413,7 @@ def status(client=None) -> dict:
 def start(settings: Settings | None = None, client=None, quiet: bool = False) -> dict:
     """Build what is missing, then start JupyterHub on ``settings.port`` (idempotent:
     a running workshop is reported, not restarted).  Returns the state (URL, passwords)."""
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say = printer(quiet)
     client = client or connect()
     state = read_state()
     if state and status(client)["running"]:
@@ -448,7 +449,6 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     state["pid"] = hub.pid
     _state_file().write_text(json.dumps(state, indent=1))
-    from .engine import wait_until
     say(f"Starting JupyterHub (log: {STATE / 'hub.log'}) ...")
     ok = wait_until(lambda: hub.poll() is not None
                     or _http_status(_hub_url(state) + "/hub/health") == 200, 60, 0.2)
@@ -504,7 +504,6 @@ def reset_learner(user: str, client=None, quiet: bool = False) -> list[str]:
                                 "list them with `python -m coursekit workshop status`") from None
         if e.code != 400:  # 400: the server was not running
             raise
-    from .engine import wait_until
     flt = {"label": [f"{WORKSHOP_LABEL}={ws}", f"{LEARNER_LABEL}={user}"]}
     wait_until(lambda: not client.containers.list(all=True, filters=flt), 30, 0.2)
     for c in client.containers.list(all=True, filters=flt):
@@ -522,13 +521,12 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
     """Stop the hub and remove everything the workshop created: learner containers, their
     volumes, the network, the learner image (unless ``keep_image``: saves ~90 s on the
     next start) and the hub's state.  Touches nothing else."""
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say = printer(quiet)
     client = client or connect()
     state = read_state()
     pid = (state or {}).get("pid")
     if _alive(pid):
         os.killpg(pid, signal.SIGTERM)   # the hub stops the servers it spawned, and its proxy
-        from .engine import wait_until
         if not wait_until(lambda: not _alive(pid), 60, 0.2):
             os.killpg(pid, signal.SIGKILL)
     flt = {"label": WORKSHOP_LABEL + (f"={state['settings']['id']}" if state else "")}
@@ -544,7 +542,6 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
                 raise   # 409 "removal already in progress": the hub's auto-remove got there first
         removed[kind].append(name)
 
-    from .engine import wait_until
     for c in client.containers.list(all=True, filters=flt):
         gone("containers", c, c.name, force=True, v=False)
     # volumes and the network are free only once every learner container is gone
