@@ -54,16 +54,10 @@ book: venv
 	@$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Re-execute the notebooks (lessons, then exercise solutions, regenerated from
-# coursekit/exercises.py) against the engine and store their real outputs.
-# Progress goes to a throw-away file, not the learner's.
+# coursekit/exercises.py) and store their real outputs, recorded on the reference
+# host (the cgroup v2 VM, as a non-root docker-group user): scripts/execute.sh.
 execute: setup
-	@$(PY) -m coursekit.exercises
-	@rm -f .coursekit/execute-progress.json
-	@for nb in notebooks/*.ipynb exercises/solutions/*.ipynb; do \
-	  echo "executing $$nb"; \
-	  COURSEKIT_PROGRESS=$(CURDIR)/.coursekit/execute-progress.json \
-	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; \
-	done
+	@bash scripts/execute.sh
 
 # Workshops (instructor): JupyterHub + one Docker engine per learner, on this host.
 # Settings from WORKSHOP_PORT / _MEM / _CPUS / _PIDS / _IDLE_TIMEOUT / _PASSWORD.

@@ -11,7 +11,7 @@ and cleans up exactly that.
     ck.cleanup()                          # this session's course objects only
 """
 from .cleanup import cleanup
-from .connect import connect
+from .connect import connect, engine_address
 from .dashboard import dashboard
 from .errors import CourseError, DockerUnavailable, ImageUnavailable, PortBusy, RegistryError
 from .images import BUSYBOX, REGISTRY_IMAGE, ensure_images
@@ -20,7 +20,7 @@ from .ports import free_port
 from .registry import start_registry
 
 __all__ = [
-    "connect", "ensure_images", "start_registry", "cleanup", "dashboard",
+    "connect", "engine_address", "ensure_images", "start_registry", "cleanup", "dashboard",
     "session", "labels", "cli_labels", "label_filter", "name", "free_port",
     "BUSYBOX", "REGISTRY_IMAGE",
     "CourseError", "DockerUnavailable", "ImageUnavailable", "PortBusy", "RegistryError",

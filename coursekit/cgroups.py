@@ -11,6 +11,7 @@ FILES = {
     "v1": {
         "memory.limit": "/sys/fs/cgroup/memory/memory.limit_in_bytes",
         "memory.usage": "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        "memory.swap": "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes",
         "cpu.quota": "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
         "cpu.period": "/sys/fs/cgroup/cpu/cpu.cfs_period_us",
         "cpu.weight": "/sys/fs/cgroup/cpu/cpu.shares",
@@ -22,6 +23,7 @@ FILES = {
     "v2": {
         "memory.limit": "/sys/fs/cgroup/memory.max",
         "memory.usage": "/sys/fs/cgroup/memory.current",
+        "memory.swap": "/sys/fs/cgroup/memory.swap.max",
         "cpu.max": "/sys/fs/cgroup/cpu.max",
         "cpu.weight": "/sys/fs/cgroup/cpu.weight",
         "pids.max": "/sys/fs/cgroup/pids.max",
@@ -125,7 +127,17 @@ class measurement_lock:
 
     def __enter__(self):
         import fcntl
-        self._f = open(self.path, "a")
+        import os
+        try:   # shared by every user of this machine
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except PermissionError:   # made by another user: a read-only handle locks as well
+            fd = os.open(self.path, os.O_RDONLY)
+        else:
+            try:
+                os.fchmod(fd, 0o666)   # despite the umask, so the next user can open it
+            except OSError:
+                pass
+        self._f = os.fdopen(fd)
         fcntl.flock(self._f, fcntl.LOCK_EX)
         return self
 

@@ -30,6 +30,30 @@ def engine_host() -> str:
     return f"unix://{DEFAULT_SOCKET}"
 
 
+ADDRESS_ENV = "COURSEKIT_ENGINE_ADDRESS"
+
+
+def engine_address(host: str | None = None) -> str:
+    """The address, seen from this machine, of the host the engine runs on: where the
+    ports that containers publish can be reached.
+
+    ``127.0.0.1`` for an engine on this machine and for Docker Desktop (which forwards
+    published ports to localhost); the host part of ``tcp://`` and ``ssh://`` engine
+    addresses; ``$COURSEKIT_ENGINE_ADDRESS`` when set (an engine in a VM or a network
+    namespace reached through a local socket, as the course's test hosts are)."""
+    if os.environ.get(ADDRESS_ENV):
+        return os.environ[ADDRESS_ENV]
+    host = host or engine_host()
+    if host.startswith(("tcp://", "ssh://", "http://", "https://")):
+        netloc = host.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+        name = netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 or netloc.startswith("[") \
+            else netloc
+        name = name.strip("[]")
+        if name not in ("", "localhost", "127.0.0.1", "::1"):
+            return name
+    return "127.0.0.1"
+
+
 def _diagnose(host: str, err: BaseException) -> tuple[str, str]:
     """(what went wrong, what to do) for a failed connection to ``host``."""
     system = platform.system()

@@ -243,7 +243,7 @@ def _c_cg_oom(client, p, answer):
 
 
 def _c_run_port(client, p, answer):
-    import urllib.request
+    import docker
     problems = []
     c = _container(client, p, problems)
     if c:
@@ -256,15 +256,15 @@ def _c_run_port(client, p, answer):
         elif p["port"] not in host:
             problems.append(f"container port 80 is published on host port {host or 'none'}, not {p['port']}")
         if not problems:
-            from .engine import wait_until
-
-            def answers():
-                try:
-                    return bool(urllib.request.urlopen(f"http://127.0.0.1:{p['port']}/", timeout=1))
-                except OSError:
-                    return False
-            if not wait_until(answers, 3):   # give a just-started server a moment
-                problems.append(f"nothing answers on http://127.0.0.1:{p['port']}/: is httpd running?")
+            # Asked from the engine's host (a helper on its network), where -p 127.0.0.1
+            # publishes: the same answer on a local engine, in a VM or Docker Desktop.
+            probe = (f"for i in $(seq 30); do wget -q -T 1 -O- http://127.0.0.1:{p['port']}/ "
+                     "&& exit 0; sleep 0.1; done; exit 1")
+            try:
+                _run_quiet(client, probe, network_mode="host")
+            except docker.errors.ContainerError:
+                problems.append(f"nothing answers on 127.0.0.1:{p['port']} of the engine's host: "
+                                "is httpd running?")
     return problems
 
 
@@ -364,7 +364,9 @@ def _c_reg_push(client, p, answer):
     if not regs:
         return ["the task's registry is not running: run ex.setup('reg-push')"]
     try:
-        tags = json.load(urllib.request.urlopen(f"http://{p['address']}/v2/{p['repo']}/tags/list", timeout=3))
+        from .connect import engine_address   # the registry API, seen from this notebook
+        url = f"http://{engine_address()}:{p['address'].rsplit(':', 1)[1]}/v2/{p['repo']}/tags/list"
+        tags = json.load(urllib.request.urlopen(url, timeout=3))
     except OSError:
         return [f"the registry has no repository {p['repo']}: tag {p['address']}/{p['repo']}:1 and push it"]
     return [] if "1" in (tags.get("tags") or []) else [f"{p['repo']} has tags {tags.get('tags')}, not 1"]

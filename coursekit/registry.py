@@ -49,7 +49,7 @@ def _status(url: str) -> int | None:
 @dataclass
 class Registry:
     """A running course registry.  ``address`` is what goes in image names."""
-    address: str                       # "127.0.0.1:PORT"
+    address: str                       # "127.0.0.1:PORT", as the engine pushes to it
     auth: tuple[str, str] | None       # (user, password) in htpasswd mode
     container: object = None           # docker-py Container, or None
     volume: object = None              # docker-py Volume holding its storage
@@ -57,9 +57,13 @@ class Registry:
     how: str = ""
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
+    host: str = "127.0.0.1"            # where this notebook reaches it (the engine's host)
+
     @property
     def url(self) -> str:
-        return f"http://{self.address}"
+        """The registry's HTTP API as seen from this notebook: on the engine's host,
+        which for a remote or VM engine is not this machine's 127.0.0.1."""
+        return f"http://{self.host}:{self.address.rsplit(':', 1)[1]}"
 
     def catalog(self) -> list[str]:
         """Repositories in the registry (``GET /v2/_catalog``)."""
@@ -116,6 +120,11 @@ def start_registry(auth: bool = False, port: int | None = None, client=None,
     client = client or connect()
     port = check_port_free(port) if port else free_port()
     creds = (USER, password or secrets.token_urlsafe(12)) if auth else None
+    from .connect import engine_address
+    host = engine_address()
+    # The engine pushes to 127.0.0.1 (its own loopback: no TLS needed); this notebook
+    # reads the API at the engine host's address, which is the same on a local engine.
+    bindings = [("127.0.0.1", port)] + ([(host, port)] if host != "127.0.0.1" else [])
     purpose = purpose or ("registry-auth" if auth else "registry")
     try:
         ensure_images(client, tags=[REGISTRY_IMAGE], quiet=True)
@@ -130,7 +139,7 @@ def start_registry(auth: bool = False, port: int | None = None, client=None,
     try:
         c = client.containers.create(
             REGISTRY_IMAGE, name=name(purpose), labels=labels(role=purpose),
-            environment=env, ports={"5000/tcp": ("127.0.0.1", port)}, detach=True,
+            environment=env, ports={"5000/tcp": bindings}, detach=True,
             volumes={vol.name: {"bind": "/var/lib/registry", "mode": "rw"}})
     except docker.errors.APIError as err:
         vol.remove(force=True)
@@ -149,7 +158,7 @@ def start_registry(auth: bool = False, port: int | None = None, client=None,
     from .images import image_source
     reg = Registry(f"127.0.0.1:{port}", creds, container=c, volume=vol,
                    how=f"container {c.name}, image {REGISTRY_IMAGE} "
-                       f"({image_source(client, REGISTRY_IMAGE)})")
+                       f"({image_source(client, REGISTRY_IMAGE)})", host=host)
     _wait_ready(reg)
     return reg
 

@@ -1,60 +1,129 @@
 #!/usr/bin/env bash
-# `make test`: set up what the tests need (engine, lab images), run every suite,
-# and stop the engine afterwards only if this run started it.
+# `make test`: set up what the tests need (engine, lab images, the test hosts), run
+# every suite, and stop the engine afterwards only if this run started it.
+#
+# The notebooks run on three test hosts (tests/hosts/): `native` (this machine's
+# engine), `engine26` (Docker 26 in its own network namespace) and `v2vm` (a Debian 13
+# VM: cgroup v2, Docker 26; the reference host whose outputs are stored).  On every
+# host they run as `ck-learner`, a non-root member of the docker group.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 t0=$(date +%s)
+mkdir -p .coursekit
 
 if $PY -c 'import sys; from coursekit.connect import is_up; sys.exit(0 if is_up() else 1)'; then
   echo "test: using the Docker engine that is already running (it stays running)"
 else
   echo "test: no engine answers; starting one for this run (stopped at the end)"
   export COURSEKIT_TEST_OWNS_ENGINE=1
-  trap '$PY -m coursekit engine stop' EXIT
 fi
+stop_all() {
+  bash tests/hosts/engine26.sh stop > /dev/null 2>&1
+  bash tests/hosts/v2vm.sh stop > /dev/null 2>&1
+  [ "${COURSEKIT_TEST_OWNS_ENGINE:-}" = 1 ] && $PY -m coursekit engine stop
+}
+trap stop_all EXIT
 $PY -m coursekit doctor --fix || exit 1
-
 bash scripts/ensure-chromium.sh || exit 1
+bash tests/hosts/learner.sh ensure || exit 1
+
+# The reference VM's disk is built (Debian 13 from the mirror) while the native suites run.
+rm -f .coursekit/v2vm-build.rc
+( bash tests/hosts/v2vm.sh build > .coursekit/v2vm-build.log 2>&1; echo $? > .coursekit/v2vm-build.rc ) &
 
 status=0
+times=()
 run() { echo; echo "== $*"; "$@" || status=1; }
-# The learner's own objects, unlabelled: they must survive the whole run.
+timed() {  # timed NAME CMD...: run, and remember how long it took
+  local name=$1 s; shift; s=$(date +%s)
+  "$@" || status=1
+  times+=("$name: $(( $(date +%s) - s )) s")
+}
+
+# nbval as the learner.  NBVAL_ARGS: the notebooks and the sanitizer; the plugin
+# compares every cell on the reference host and names what it does not compare elsewhere.
+nbval() {  # nbval HOST-KIND SESSION [pytest args...]
+  local kind=$1 session=$2; shift 2
+  COURSEKIT_HOST_KIND=$kind COURSEKIT_SESSION=$session \
+  COURSEKIT_PROGRESS=${TMPDIR:-/tmp}/coursekit-$session-progress.json \
+    bash tests/hosts/learner.sh run .venv/bin/python -m pytest -p tests.nbval_hosts \
+      --nbval notebooks exercises/solutions --nbval-sanitize-with tests/nbval_sanitize.cfg \
+      -q -p no:cacheprovider "$@"
+}
+host_suite() {  # the notebooks on one host (its env already exported), between decoys
+  local kind=$1 s=$(date +%s) r=0
+  echo; echo "== host $kind: $(docker info --format '{{.ServerVersion}}, cgroup v{{.CgroupVersion}} ({{.CgroupDriver}})' 2>&1)"
+  $PY -m coursekit doctor --fix || return 1
+  COURSEKIT_DECOYS=.coursekit/decoys-$kind.json $PY -m tests.decoys create || return 1
+  nbval "$kind" "nbval$kind$$" || r=1
+  COURSEKIT_DECOYS=.coursekit/decoys-$kind.json $PY -m tests.decoys check || r=1
+  $PY -m coursekit cleanup --session "nbval$kind$$" > /dev/null
+  times+=("host $kind notebooks: $(( $(date +%s) - s )) s")
+  return $r
+}
+
+# --- native: this machine's engine -------------------------------------------------
 $PY -m tests.decoys create || exit 1
-rm -f .coursekit/nbval?-progress.json
-run $PY -m pytest tests/unit -q -p no:cacheprovider
-run $PY -m pytest tests/integration -q -p no:cacheprovider
-# The notebooks against their stored outputs: two copies at once on this engine
-# (per-session names and ports must keep them apart), then once more in a row.
-# (exercise solutions too, recording progress in a throw-away file, not the learner's)
-NBVAL="$PY -m pytest --nbval notebooks exercises/solutions --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider"
+timed unit run $PY -m pytest tests/unit -q -p no:cacheprovider
+timed integration run $PY -m pytest tests/integration -q -p no:cacheprovider
+# Two copies of the notebooks at once on this engine: per-session names and ports
+# must keep them apart (exercise progress in throw-away files, not the learner's).
 nbval_pair() {
-  COURSEKIT_SESSION=nbvala$$ COURSEKIT_PROGRESS=$PWD/.coursekit/nbvala-progress.json $NBVAL > .coursekit/nbval1.log 2>&1 & p1=$!
-  COURSEKIT_SESSION=nbvalb$$ COURSEKIT_PROGRESS=$PWD/.coursekit/nbvalb-progress.json $NBVAL > .coursekit/nbval2.log 2>&1 & p2=$!
+  nbval native nbvala$$ > .coursekit/nbval1.log 2>&1 & p1=$!
+  nbval native nbvalb$$ > .coursekit/nbval2.log 2>&1 & p2=$!
   wait $p1; r1=$?; wait $p2; r2=$?
-  echo "copy 1: $(tail -1 .coursekit/nbval1.log)"; echo "copy 2: $(tail -1 .coursekit/nbval2.log)"
+  echo "copy 1: $(grep -E 'passed|failed' .coursekit/nbval1.log | tail -1)"
+  echo "copy 2: $(grep -E 'passed|failed' .coursekit/nbval2.log | tail -1)"
+  tail -n 25 .coursekit/nbval1.log | grep -A30 "not compared" | head -30
   [ $r1 = 0 ] && [ $r2 = 0 ] || { tail -n 60 .coursekit/nbval1.log .coursekit/nbval2.log; return 1; }
 }
-run nbval_pair
-run env COURSEKIT_SESSION=nbvalc$$ COURSEKIT_PROGRESS=$PWD/.coursekit/nbvalc-progress.json $NBVAL
+timed "host native notebooks (two at once)" run nbval_pair
+for s in nbvala$$ nbvalb$$; do $PY -m coursekit cleanup --session $s > /dev/null; done
 # The book: built with warnings as errors, its internal links checked, then the
 # browser tests (JupyterLab and the built site, offline).
-run make -s book
+timed book run make -s book
 run $PY -m pytest tests/site -q -p no:cacheprovider
-run $PY -m pytest tests/browser -q -p no:cacheprovider
+timed browser run $PY -m pytest tests/browser -q -p no:cacheprovider
 # The workshop hub: three learners, each with their own engine (also `make test-workshop`).
-run bash scripts/test-workshop.sh
+timed workshop run bash scripts/test-workshop.sh
 run $PY -m tests.decoys check
+
+# --- engine26: Docker 26 beside this engine, in its own network namespace ------------
+echo; echo "== engine26"
+s=$(date +%s)
+if bash tests/hosts/engine26.sh start; then
+  times+=("engine26 start: $(( $(date +%s) - s )) s")
+  ( eval "$(bash tests/hosts/engine26.sh env)"; host_suite engine26 ) || status=1
+else
+  echo "engine26: FAILED to start (log above)"; status=1
+fi
+bash tests/hosts/engine26.sh stop
+
+# --- v2vm: the reference host, a Debian 13 VM (cgroup v2, Docker 26) -----------------
+echo; echo "== v2vm"
+wait   # the disk build started at the beginning
+s=$(date +%s)
+if [ "$(cat .coursekit/v2vm-build.rc 2>/dev/null)" != 0 ]; then
+  echo "v2vm: the disk build FAILED:"; tail -n 40 .coursekit/v2vm-build.log; status=1
+elif bash tests/hosts/v2vm.sh start; then
+  times+=("v2vm build (in the background): $(grep -Eo 'built in [0-9]+ s|cached' .coursekit/v2vm-build.log | tail -1)")
+  times+=("v2vm boot: $(( $(date +%s) - s )) s")
+  ( eval "$(bash tests/hosts/v2vm.sh env)"; export TMPDIR=$COURSEKIT_SHARED_DIR; host_suite v2vm ) || status=1
+else
+  echo "v2vm: FAILED to start (log above)"; status=1
+fi
+bash tests/hosts/v2vm.sh stop
+
 # No server a test started may outlive it (JupyterLab, the workshop hub, its proxy).
 left=$(pgrep -af "$PWD/.venv/bin/(jupyter|python[0-9.]* -m jupyterhub)|$PWD/.coursekit/node" || true)
 if [ -n "$left" ]; then echo; echo "== processes left behind by the tests:"; echo "$left"; status=1; fi
-# A notebook that failed half-way may have left its objects: remove them.
-for s in nbvala$$ nbvalb$$ nbvalc$$; do $PY -m coursekit cleanup --session $s >/dev/null; done
 # Last: stops and restarts the engine, so only when this run started it.
 if [ "${COURSEKIT_TEST_OWNS_ENGINE:-}" = 1 ]; then
   run $PY -m pytest tests/engine_stop -q -p no:cacheprovider
 else
   echo; echo "== engine-stop test skipped: the engine was already running (a learner's engine is never stopped)"
 fi
+echo; echo "== times"; printf '  %s\n' "${times[@]}"
 echo; echo "test: $([ $status = 0 ] && echo PASSED || echo FAILED) in $(( $(date +%s) - t0 )) s"
 exit $status
