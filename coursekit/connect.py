@@ -93,6 +93,7 @@ def connect(timeout: float = 5.0, api_timeout: int = 120) -> docker.DockerClient
         what, fix = _diagnose(host, err)
         raise DockerUnavailable(what, fix) from err
     client.api.timeout = api_timeout  # builds, pulls and waits get longer
+    client.coursekit_host = host      # the same engine for the docker CLI (BuildKit builds)
     return client
 
 

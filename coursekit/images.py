@@ -167,8 +167,64 @@ LAB_IMAGES = {
 
 
 # --- building and pulling ----------------------------------------------------------
+def buildkit_cli(client: docker.DockerClient) -> list[str] | None:
+    """``[docker, --host, HOST]`` when the docker CLI can build with BuildKit (the buildx
+    plugin) against the engine of ``client``; else None (the SDK's classic builder)."""
+    host = getattr(client, "coursekit_host", None)   # set by coursekit.connect()
+    cli = shutil.which("docker")
+    if not host or not cli or host.startswith("npipe:"):
+        return None
+    try:
+        ok = subprocess.run([cli, "buildx", "version"], capture_output=True,
+                            timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return [cli, "--host", host] if ok else None
+
+
+def _buildkit_build(cli: list[str], tag: str, context: io.BytesIO, source: str,
+                    progress: Progress, nocache: bool = False) -> None:
+    """``docker build -`` with BuildKit, the tar context on standard input."""
+    import threading
+    cmd = [*cli, "build", "--progress=plain", "-t", tag, "--label", f"{LAB_IMAGE_LABEL}={tag}",
+           "--label", f"{SOURCE_LABEL}={source}", *(["--no-cache"] if nocache else []), "-"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+    def feed():   # in a thread: the build log must be read while the context is sent
+        try:
+            proc.stdin.write(context.getvalue())
+        finally:
+            proc.stdin.close()
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    tail: list[str] = []
+    for raw in proc.stdout:
+        line = raw.decode(errors="replace").rstrip()
+        tail = (tail + [line])[-12:]
+        n, total = _buildkit_step(line)
+        if n:
+            progress.update(n, line.split(" ", 1)[1], total=total)
+    feeder.join()
+    if proc.wait() != 0:
+        raise RuntimeError("docker build (BuildKit) failed:\n    " + "\n    ".join(tail))
+
+
+def _buildkit_step(line: str) -> tuple[int | None, int | None]:
+    """(i, n) from a BuildKit plain-progress line like ``#5 [2/4] COPY ...``."""
+    if line.startswith("#") and " [" in line:
+        step = line.split(" [", 1)[1].split("]", 1)[0]
+        i, _, n = step.partition("/")
+        if i.isdigit() and n.isdigit():
+            return int(i), int(n)
+    return None, None
+
+
 def _stream_build(client: docker.DockerClient, tag: str, context: io.BytesIO,
                   source: str, progress: Progress, nocache: bool = False) -> None:
+    cli = buildkit_cli(client)
+    if cli:
+        return _buildkit_build(cli, tag, context, source, progress, nocache)
     logs = client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True,
                             forcerm=True, decode=True, nocache=nocache,
                             labels={LAB_IMAGE_LABEL: tag, SOURCE_LABEL: source})

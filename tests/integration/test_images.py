@@ -31,6 +31,19 @@ def test_offline_build_makes_a_working_shell_image(client, created):
     assert answer == "42" and int(applets) > 100
 
 
+def test_offline_build_uses_buildkit_when_the_cli_has_it(client, created):
+    """With the buildx plugin (the set-up provides it) the lab images build with
+    BuildKit, and their history says so (without it, the SDK's classic builder)."""
+    from coursekit.images import buildkit_cli
+    assert buildkit_cli(client), "no docker CLI with buildx: `make setup` should have provided it"
+    tag = f"coursekit-test/{unique('bk')}:1"
+    lab = LabImage(tag, "busybox:1.36", LAB_IMAGES[ck.BUSYBOX].offline, "busybox-static", "")
+    ensure_image(client, lab, offline=True, quiet=True)
+    img = client.images.get(tag)
+    created.append(img)
+    assert any("buildkit" in (h.get("Comment") or "") for h in img.history()), img.history()
+
+
 def test_neither_pull_nor_build_gives_a_clear_error(client):
     def nothing():
         raise FileNotFoundError("no static busybox binary (Debian: apt install busybox-static)")

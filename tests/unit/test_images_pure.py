@@ -41,3 +41,11 @@ def test_build_context_has_dockerfile_and_executable_files(tmp_path: Path):
         assert tar.extractfile("Dockerfile").read() == b"FROM scratch\n"
         assert members["bin/tool"].mode == 0o755
         assert tar.extractfile("etc/x").read() == b"data"
+
+
+def test_buildkit_step_lines():
+    from coursekit.images import _buildkit_step
+    assert _buildkit_step("#5 [2/4] COPY busybox /bin/busybox") == (2, 4)
+    assert _buildkit_step("#7 [stage-1 3/5] RUN true") == (None, None)   # named stages: no count
+    assert _buildkit_step("#1 [internal] load build definition from Dockerfile") == (None, None)
+    assert _buildkit_step("#5 DONE 0.1s") == (None, None)
