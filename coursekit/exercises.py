@@ -258,8 +258,9 @@ def _c_run_port(client, p, answer):
         if not problems:
             # Asked from the engine's host (a helper on its network), where -p 127.0.0.1
             # publishes: the same answer on a local engine, in a VM or Docker Desktop.
-            probe = (f"for i in $(seq 30); do wget -q -T 1 -O- http://127.0.0.1:{p['port']}/ "
-                     "&& exit 0; sleep 0.1; done; exit 1")
+            # (busybox nc, not wget: Debian's static busybox crashes in wget)
+            probe = (f"for i in $(seq 30); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | "
+                     f"nc -w 1 127.0.0.1 {p['port']} | grep -q '^HTTP/' && exit 0; sleep 0.1; done; exit 1")
             try:
                 _run_quiet(client, probe, network_mode="host")
             except docker.errors.ContainerError:
