@@ -48,12 +48,21 @@ NEEDED_GIB = 2
 
 
 def free_disk(client) -> tuple[float, str]:
-    """(GiB free, where) for the engine's data root, or the home folder when that
-    root is not on this machine (Docker Desktop, a remote engine)."""
+    """(GiB free, where) for the engine's data root, measured on the engine's host by a
+    helper container (so a VM, remote or Docker Desktop engine reports its own disk);
+    the local folder when the lab image needed for that is not there yet."""
     from pathlib import Path
+    from .images import BUSYBOX
+    from .labelling import labels, name
     root = client.info().get("DockerRootDir", "/var/lib/docker")
-    where = root if Path(root).exists() else str(Path.home())
-    return shutil.disk_usage(where).free / 2**30, where
+    try:
+        out = client.containers.run(BUSYBOX, ["df", "-Pk", "/data-root"], remove=True,
+                                    volumes={root: {"bind": "/data-root", "mode": "ro"}},
+                                    name=name("df"), labels=labels()).decode()
+        return int(out.splitlines()[-1].split()[3]) / 2**20, f"{root} on the engine's host"
+    except Exception:  # no lab image yet, or an engine that refuses the mount
+        where = root if Path(root).exists() else str(Path.home())
+        return shutil.disk_usage(where).free / 2**30, where
 
 
 def _safely(name: str, fn) -> CheckResult:
