@@ -39,6 +39,13 @@ def doctor(fix: bool = False, offline: bool | None = None) -> int:
         _line(False, "engine", str(err))
         return 1
     _line(True, "engine", str(st))
+    from .engine import ensure_plugins
+    plugins = ensure_plugins(fix=fix)
+    if plugins.action:
+        _line(True if plugins.ok else None, "plugins", plugins.action)
+    for what, (good, text) in (("builder", plugins.builder_line()),
+                               ("compose", plugins.compose_line())):
+        _line(good, what, text)   # a missing plugin is a warning, not a failure
     from .connect import connect
     client = connect()
     info = client.info()

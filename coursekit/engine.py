@@ -164,3 +164,160 @@ def stop_started_engine(timeout: float = 30) -> bool:
     if not wait_until(lambda: not _alive(pid), timeout):
         os.kill(pid, signal.SIGKILL)
     return True
+
+
+# --- Docker CLI plugins: buildx (BuildKit builder) and Compose v2 -----------------
+
+PLUGIN_DIR = Path("/usr/local/lib/docker/cli-plugins")   # searched by every CLI >= 19.03
+
+
+@dataclass
+class PluginStatus:
+    buildx: str | None            # "v0.13.1", or None when `docker buildx` does not work
+    compose: str | None           # "v2.26.1", or None when `docker compose` does not work
+    action: str | None = None     # what ensure_plugins did, if anything
+    problem: str | None = None    # why it could not provide them, with the fix
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.buildx and self.compose)
+
+    def builder_line(self) -> tuple[bool | None, str]:
+        if self.buildx:
+            return True, f"buildx {self.buildx} (BuildKit)"
+        return None, f"legacy builder only (no buildx plugin); fix: {self.install_hint()}"
+
+    def compose_line(self) -> tuple[bool | None, str]:
+        if self.compose:
+            return True, f"Compose {self.compose}"
+        return None, f"Compose v2 missing (`docker compose` fails); fix: {self.install_hint()}"
+
+    def install_hint(self) -> str:
+        return self.problem or plugin_install_hint()
+
+
+def _os_release() -> dict[str, str]:
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out[k] = v.strip().strip('"')
+    return out
+
+
+def _system() -> str:
+    """'ubuntu', 'debian12', 'debian13' (or later), 'debian-other' or 'other'."""
+    rel = _os_release()
+    if rel.get("ID") == "ubuntu" or "ubuntu" in rel.get("ID_LIKE", "").split():
+        return "ubuntu"
+    if rel.get("ID") == "debian":
+        major = rel.get("VERSION_ID", "").split(".")[0]
+        if major == "12":
+            return "debian12"
+        if (major.isdigit() and int(major) >= 13) or "VERSION_ID" not in rel:
+            return "debian13"        # testing/sid have no VERSION_ID
+        return "debian-other"
+    return "other"
+
+
+def plugin_install_hint(system: str | None = None) -> str:
+    """The command a learner runs on this kind of system to get both plugins."""
+    return {
+        "ubuntu": "`sudo apt-get install docker-buildx docker-compose-v2`",
+        "debian13": "`sudo apt-get install docker-buildx docker-compose`",
+        "debian12": "`sudo .venv/bin/python -m coursekit doctor --fix` (copies Debian 13's "
+                    f"docker-buildx and docker-compose plugins into {PLUGIN_DIR})",
+    }.get(system or _system(),
+          "Docker Desktop includes both; on Linux with Docker's own packages "
+          "`sudo apt-get install docker-buildx-plugin docker-compose-plugin` "
+          "(or `dnf install`), see https://docs.docker.com/engine/install/")
+
+
+def _version_of(args: list[str]) -> str | None:
+    """'vX.Y.Z' from `docker <args>`, or None when the command does not work."""
+    import re
+    docker = shutil.which("docker")
+    if not docker:
+        return None
+    try:
+        p = subprocess.run([docker, *args], capture_output=True, text=True, timeout=30,
+                           stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if p.returncode != 0:
+        return None
+    m = re.search(r"\bv?(\d+\.\d+\.\d+)", p.stdout)
+    return f"v{m.group(1)}" if m else p.stdout.strip() or None
+
+
+def plugin_versions() -> tuple[str | None, str | None]:
+    return (_version_of(["buildx", "version"]),
+            _version_of(["compose", "version", "--short"]))
+
+
+def _install_from_trixie(quiet: bool) -> None:
+    """Debian 12: Debian 13's docker-buildx / docker-compose binaries, as CLI plugins."""
+    import tempfile
+    from . import debian
+    with tempfile.TemporaryDirectory(prefix="coursekit-plugins-") as tmp:
+        if not quiet:
+            print("Fetching docker-buildx and docker-compose from Debian 13 (trixie) "
+                  f"into {PLUGIN_DIR} ...", flush=True)
+        debs = debian.fetch_debs(["docker-buildx", "docker-compose"], Path(tmp) / "debs")
+        root = debian.extract(debs, Path(tmp) / "root")
+        PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
+        for name in ("docker-buildx", "docker-compose"):
+            src = next((p for p in (root / "usr/libexec/docker/cli-plugins" / name,
+                                    root / "usr/lib/docker/cli-plugins" / name) if p.is_file()),
+                       None)
+            if src is None:
+                raise debian.AptError(f"{name} is not in the trixie package where expected")
+            tmp_dst = PLUGIN_DIR / f".{name}.new"
+            shutil.copyfile(src, tmp_dst)
+            tmp_dst.chmod(0o755)
+            os.replace(tmp_dst, PLUGIN_DIR / name)
+
+
+def ensure_plugins(fix: bool = False, quiet: bool = False) -> PluginStatus:
+    """Report `docker buildx` and `docker compose`; with ``fix`` provide them where the
+    course installs things (root on Debian/Ubuntu, even beside a running engine or with
+    DOCKER_HOST set).  Never raises for a missing plugin: the status says what to do."""
+    buildx, compose = plugin_versions()
+    st = PluginStatus(buildx, compose)
+    if st.ok or not fix:
+        return st
+    system = _system()
+    if not shutil.which("docker"):
+        st.problem = "no `docker` command on PATH: install the Docker CLI first"
+        return st
+    if os.name != "posix" or os.geteuid() != 0 or system not in ("ubuntu", "debian12",
+                                                                "debian13"):
+        why = "needs root" if system in ("ubuntu", "debian12", "debian13") else \
+              "the course installs plugins only on Debian and Ubuntu"
+        st.problem = f"{plugin_install_hint(system)} (the course cannot do it here: {why})"
+        return st
+    try:
+        if system == "ubuntu":
+            done = apt_install(["docker-buildx", "docker-compose-v2"], quiet=quiet)
+            st.action = "apt-get install docker-buildx docker-compose-v2"
+        elif system == "debian13":
+            done = apt_install(["docker-buildx", "docker-compose"], quiet=quiet)
+            st.action = "apt-get install docker-buildx docker-compose"
+        else:
+            _install_from_trixie(quiet)
+            done = True
+            st.action = f"copied Debian 13's docker-buildx and docker-compose into {PLUGIN_DIR}"
+    except Exception as err:       # network, apt, disk: report, do not fail set-up
+        done = False
+        st.problem = f"{plugin_install_hint(system)} (the course's attempt failed: {err})"
+    st.buildx, st.compose = plugin_versions()
+    if not done and not st.problem:
+        st.problem = f"{plugin_install_hint(system)} (the course's `{st.action}` failed)"
+    elif done and not st.ok and not st.problem:
+        st.problem = (f"{st.action} finished but `docker buildx version` / `docker compose "
+                      f"version` still fail; {plugin_install_hint(system)}")
+    return st
