@@ -204,7 +204,7 @@ def _buildkit_build(cli: list[str], tag: str, context: io.BytesIO, source: str,
         tail = (tail + [line])[-12:]
         n, total = _buildkit_step(line)
         if n:
-            progress.update(n, line.split(" ", 1)[1], total=total)
+            progress.update(n, line.split("] ", 1)[1], total=total)   # the step, unnumbered
     feeder.join()
     if proc.wait() != 0:
         raise RuntimeError("docker build (BuildKit) failed:\n    " + "\n    ".join(tail))
