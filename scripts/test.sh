@@ -109,6 +109,14 @@ if [ "$(cat .coursekit/v2vm-build.rc 2>/dev/null)" != 0 ]; then
 elif bash tests/hosts/v2vm.sh start; then
   times+=("v2vm build (in the background): $(grep -Eo 'built in [0-9]+ s|cached' .coursekit/v2vm-build.log | tail -1)")
   times+=("v2vm boot: $(( $(date +%s) - s )) s")
+  # The VM's engine API has no authentication: a user outside the docker group must
+  # not reach it, neither through the socket nor directly.
+  if runuser -u nobody -- timeout 5 bash -c 'exec 3<>/dev/tcp/192.168.76.2/2375' 2>/dev/null \
+     || runuser -u nobody -- timeout 5 docker -H unix:///run/coursekit-hosts/v2vm/docker.sock version >/dev/null 2>&1; then
+    echo "v2vm: FAILED: a user outside the docker group reaches the VM's engine"; status=1
+  else
+    echo "v2vm: a user outside the docker group is refused (socket and TCP)"
+  fi
   ( eval "$(bash tests/hosts/v2vm.sh env)"; export TMPDIR=$COURSEKIT_SHARED_DIR; host_suite v2vm ) || status=1
 else
   echo "v2vm: FAILED to start (log above)"; status=1

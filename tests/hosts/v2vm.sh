@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# Test host `v2vm`: the course's reference host.  A Debian 13 (trixie) VM under qemu
+# with cgroup v2, the systemd cgroup driver and Docker 26, reached from this machine
+# the way a learner reaches an engine in a VM (as Docker Desktop's is):
+#   - the engine through a Unix socket here (mode 660, group docker), forwarded by
+#     socat to the engine's TCP socket in the VM;
+#   - ports that containers publish at the engine host's address, 192.168.76.2 (a
+#     host-only tap link: this machine is 192.168.76.1);
+#   - bind mounts for paths under /var/tmp/coursekit-share, shared with the VM at the
+#     same path (9p, passthrough), like Docker Desktop's file sharing.
+#
+#   v2vm.sh build    build the VM's disk from the Debian mirror, or reuse the cached one
+#                    (/var/cache/coursekit-hosts/v2vm/<hash of the build recipe>/)
+#   v2vm.sh start    build if needed, boot, wait until its engine answers (idempotent)
+#   v2vm.sh status   running or not (exit 3); engine version, cgroup version and driver
+#   v2vm.sh stop     power off and remove everything `start` made here (idempotent)
+#   v2vm.sh env      the variables a test run evals to use this host
+#
+# /dev/kvm here does not boot stock kernels, so qemu emulates the CPU (TCG): a boot
+# takes ~35 s and a `docker run` a few seconds.  The notebooks and the Docker CLI run on
+# this machine; only the engine runs in the VM.  Every boot starts from a fresh qcow2
+# overlay over the cached disk, so each run sees a clean engine and the cache stays
+# as built.
+#
+# Environment: V2VM_MEM (MiB, 3072), V2VM_BOOT_TIMEOUT (s, 300),
+# COURSEKIT_DEBIAN_MIRROR (http://deb.debian.org/debian), COURSEKIT_HOSTS_CACHE.
+set -euo pipefail
+
+NAME=v2vm
+CACHE=${COURSEKIT_HOSTS_CACHE:-/var/cache/coursekit-hosts}/$NAME
+RUN=/run/coursekit-hosts/$NAME          # pid files, sockets, console log
+STATE=/var/lib/coursekit-hosts/$NAME     # the per-run overlay disk (grows with images)
+SOCK=$RUN/docker.sock
+SHARE=/var/tmp/coursekit-share
+TAP=ckv2vm0
+HOST_IP=192.168.76.1
+VM_IP=192.168.76.2
+MAC=52:54:00:76:00:02
+MIRROR=${COURSEKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+MEM=${V2VM_MEM:-3072}
+CPU=${V2VM_CPU:-max}
+API_GUARD="-o ckv2vm0 -p tcp --dport 2375 -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset"
+BOOT_TIMEOUT=${V2VM_BOOT_TIMEOUT:-300}
+# What the VM is made of.  docker-cli is only a Recommends of docker.io in trixie;
+# apparmor too, and without apparmor_parser Docker cannot load its docker-default
+# profile on a kernel with AppArmor on (Debian's), so containers would not start.
+PACKAGES=systemd-sysv,udev,dbus,linux-image-amd64,docker.io,docker-cli,containerd,runc,tini,iptables,iproute2,kmod,ca-certificates,apparmor,procps
+
+say() { echo "v2vm: $*"; }
+die() { echo "v2vm: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------
+# The build recipe.  Its hash (the package list, the addresses, and the text of the
+# two functions below) names the cache folder, so editing the recipe rebuilds.
+
+recipe_hash() {
+  { echo "trixie minbase $PACKAGES $VM_IP $MAC $SHARE"
+    declare -f configure_rootfs make_disk; } | sha256sum | cut -c1-16
+}
+
+# Inside the new root file system: network, the engine's TCP socket, the shared folder.
+configure_rootfs() {
+  local r=$1
+  echo ckv2vm > "$r/etc/hostname"
+  printf '127.0.0.1 localhost\n127.0.1.1 ckv2vm\n' > "$r/etc/hosts"
+  # A fixed machine id: no "first boot" (presets, firstboot prompts) on every start.
+  tr -d - < /proc/sys/kernel/random/uuid > "$r/etc/machine-id"
+  # The host-only link, matched by the MAC that `start` gives the virtio NIC.  No
+  # gateway: the VM needs no internet (a pull fails at once instead of timing out).
+  mkdir -p "$r/etc/systemd/network"
+  cat > "$r/etc/systemd/network/10-ckv2vm.network" <<EOF
+[Match]
+MACAddress=$MAC
+[Network]
+Address=$VM_IP/24
+LinkLocalAddressing=no
+EOF
+  chroot "$r" systemctl enable systemd-networkd.service >/dev/null 2>&1
+  # The engine listens on its Unix socket and on the host-only address (dockerd runs
+  # with -H fd://, so it serves every socket systemd hands it).  FreeBind: the socket
+  # can be bound before networkd has put the address on the link.
+  mkdir -p "$r/etc/systemd/system/docker.socket.d" "$r/etc/systemd/system/docker.service.d"
+  cat > "$r/etc/systemd/system/docker.socket.d/tcp.conf" <<EOF
+[Socket]
+ListenStream=$VM_IP:2375
+FreeBind=true
+EOF
+  # Docker starts after the shared folder is mounted, so bind mounts under it work.
+  cat > "$r/etc/systemd/system/docker.service.d/share.conf" <<EOF
+[Unit]
+RequiresMountsFor=$SHARE
+EOF
+  mkdir -p "$r$SHARE"
+  chmod 1777 "$r$SHARE"
+  cat > "$r/etc/fstab" <<EOF
+/dev/vda / ext4 rw,errors=remount-ro 0 1
+ckshare $SHARE 9p trans=virtio,version=9p2000.L,msize=262144 0 0
+EOF
+  printf '9p\n9pnet_virtio\n' > "$r/etc/modules-load.d/ckv2vm-9p.conf"
+  # systemd-tmpfiles must never age files out of the shared folder (it is the host's).
+  echo "x $SHARE" > "$r/etc/tmpfiles.d/ckv2vm-share.conf"
+  # One line on the serial console when the boot is over: what failed, if anything.
+  cat > "$r/etc/systemd/system/ckv2vm-report.service" <<'EOF'
+[Unit]
+Description=Report the boot on the console
+After=multi-user.target docker.service
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo "ckv2vm: boot over; docker $(systemctl is-active docker); failed units: $(systemctl --failed --no-legend --plain | cut -d" " -f1 | tr "\\n" " ")"'
+StandardOutput=journal+console
+[Install]
+WantedBy=multi-user.target
+EOF
+  chroot "$r" systemctl enable ckv2vm-report.service >/dev/null 2>&1
+  # Nothing in the VM waits for a network that will not come, or runs cron-like jobs.
+  # apparmor.service would compile the ~100 profiles of /etc/apparmor.d at every boot
+  # (no cache on a fresh overlay): 25 s under TCG.  AppArmor stays on in the kernel,
+  # and dockerd loads its own docker-default profile, which confines the containers.
+  chroot "$r" systemctl mask systemd-networkd-wait-online.service apt-daily.timer \
+    apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer man-db.timer \
+    apparmor.service >/dev/null 2>&1 || true
+  # A small initrd: only what mounts the virtio root disk (the default, MODULES=most,
+  # makes the emulated kernel unpack and probe hundreds of modules).
+  echo MODULES=list > "$r/etc/initramfs-tools/conf.d/ckv2vm.conf"
+  printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic crc32c_intel >> "$r/etc/initramfs-tools/modules"
+  chroot "$r" update-initramfs -u -k all >/dev/null 2>&1
+  rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
+}
+
+# The disk: an ext4 image made straight from the tree (no loop mount), sparse, plus
+# copies of the kernel and initrd that qemu boots directly.
+make_disk() {
+  local r=$1 out=$2
+  cp "$(ls "$r"/boot/vmlinuz-* | sort -V | tail -1)" "$out/vmlinuz"
+  cp "$(ls "$r"/boot/initrd.img-* | sort -V | tail -1)" "$out/initrd.img"
+  mkfs.ext4 -q -F -L ckv2vm -d "$r" "$out/disk.img" 8G > /dev/null
+}
+# ---------------------------------------------------------------------------------
+
+# Remove a build tree: first unmount whatever a failed debootstrap left mounted in it
+# (proc, sys), and never cross into another file system.
+remove_tree() {
+  [ -d "$1" ] || return 0
+  local m
+  for m in $(awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r); do
+    umount -l "$m" || true
+  done
+  rm -rf --one-file-system "$1"
+}
+
+need_tools() {
+  local missing=()
+  command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  command -v qemu-img >/dev/null || missing+=(qemu-utils)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v socat >/dev/null || missing+=(socat)
+  command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v iptables >/dev/null || missing+=(iptables)
+  [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (apt)"
+    local log=/tmp/coursekit-v2vm-apt.log
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        > $log 2>&1; } \
+      || { apt-get update -q >> $log 2>&1 &&
+           DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+             "${missing[@]}" >> $log 2>&1; } \
+      || { tail -20 $log; die "could not install ${missing[*]}"; }
+  fi
+  # Old debootstraps know trixie only as a link to the `sid` script.
+  local s=/usr/share/debootstrap/scripts
+  [ -e $s/trixie ] || ln -s sid $s/trixie
+}
+
+build() {
+  need_tools
+  mkdir -p "$CACHE"
+  # One build at a time (`make test` builds in the background while `start` may wait).
+  exec 8> "$CACHE/.build.lock"
+  flock 8
+  local h; h=$(recipe_hash)
+  if [ -f "$CACHE/$h/disk.img" ] && [ -f "$CACHE/$h/vmlinuz" ] && [ -f "$CACHE/$h/initrd.img" ]; then
+    say "disk cached ($CACHE/$h, built $(cat "$CACHE/$h/built" 2>/dev/null || echo '?'))"
+    exec 8>&-; return 0
+  fi
+  local t0 t1 t2; t0=$(date +%s)
+  work=$CACHE/build-$$
+  remove_tree "$work"; mkdir -p "$work/out"
+  trap 'remove_tree "$work"' EXIT
+  say "debootstrap trixie with Docker 26 from $MIRROR (1-2 minutes)"
+  if ! debootstrap --variant=minbase --include="$PACKAGES" \
+       --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+       trixie "$work/root" "$MIRROR" > "$work/debootstrap.log" 2>&1; then
+    tail -n 30 "$work/debootstrap.log"
+    cp "$work/debootstrap.log" /tmp/coursekit-v2vm-debootstrap.log
+    die "debootstrap failed (log: /tmp/coursekit-v2vm-debootstrap.log)"
+  fi
+  t1=$(date +%s)
+  say "debootstrap took $(( t1 - t0 )) s ($(du -sh "$work/root" | cut -f1))"
+  configure_rootfs "$work/root"
+  make_disk "$work/root" "$work/out"
+  t2=$(date +%s)
+  say "disk image made in $(( t2 - t1 )) s"
+  echo "$(date -u +%FT%TZ), debootstrap $(( t1 - t0 )) s, disk $(( t2 - t1 )) s" > "$work/out/built"
+  find "$CACHE" -mindepth 1 -maxdepth 1 -regextype posix-extended -regex ".*/[0-9a-f]{16}" \
+    -exec rm -rf {} +   # the disks of older recipes (not build-* folders)
+  mv "$work/out" "$CACHE/$h"
+  remove_tree "$work"; trap - EXIT
+  exec 8>&-
+  say "disk built in $(( t2 - t0 )) s"
+}
+
+# --- the running VM --------------------------------------------------------------
+
+# A pid from a pid file, only if that process is still the one we started.
+live_pid() {  # live_pid FILE WORD
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && grep -qa -- "$2" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+qemu_pid() { live_pid "$RUN/qemu.pid" "ckv2vm"; }
+socat_pid() { live_pid "$RUN/socat.pid" "UNIX-LISTEN:$SOCK"; }
+
+engine_up() {
+  [ -S "$SOCK" ] && [ "$(curl -s -m 5 --unix-socket "$SOCK" http://v2vm/_ping 2>/dev/null)" = OK ]
+}
+
+engine_info() {
+  docker -H "unix://$SOCK" info --format "$1"
+}
+
+# One start/stop at a time (the lock lives in the cache, which outlives the runs).
+lock_runs() { mkdir -p "$CACHE"; exec 9> "$CACHE/.run.lock"; flock 9; }
+
+start() {
+  if qemu_pid >/dev/null && engine_up; then
+    say "already running and healthy (qemu pid $(qemu_pid), engine at $SOCK)"; return 0
+  fi
+  if qemu_pid >/dev/null || [ -d "$RUN" ]; then
+    say "left-overs of an earlier start (engine not answering): stopping them first"; stop
+  fi
+  build
+  local h t0; h=$(recipe_hash); t0=$(date +%s)
+  mkdir -p "$RUN" "$STATE" "$SHARE"
+  chmod 755 /run/coursekit-hosts "$RUN"   # the learner reaches the socket inside
+  chmod 1777 "$SHARE"
+  groupadd -f docker
+  # A host-only link: this machine is 192.168.76.1, the VM 192.168.76.2; no IPv6.
+  ip link show "$TAP" >/dev/null 2>&1 || ip tuntap add dev "$TAP" mode tap
+  sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" || true
+  ip addr replace "$HOST_IP/24" dev "$TAP"
+  ip link set "$TAP" up
+  # Only this machine may talk to the VM: nothing is forwarded to or from it (the
+  # containers of this machine's own engine must not reach the VM's engine API).
+  iptables -C FORWARD -o "$TAP" -j DROP 2>/dev/null || iptables -I FORWARD -o "$TAP" -j DROP
+  iptables -C FORWARD -i "$TAP" -j DROP 2>/dev/null || iptables -I FORWARD -i "$TAP" -j DROP
+  # The VM's engine API has no authentication: only root (socat, for the docker group's
+  # socket) may open it.  Any other local user is refused, as with a root-owned socket.
+  iptables -C OUTPUT $API_GUARD 2>/dev/null || iptables -I OUTPUT $API_GUARD
+  # A fresh overlay over the cached disk: a clean engine each run, a pristine cache.
+  rm -f "$STATE/overlay.qcow2"
+  qemu-img create -q -f qcow2 -b "$CACHE/$h/disk.img" -F raw "$STATE/overlay.qcow2"
+  : > "$RUN/console.log"
+  # TCG (no usable KVM here); panic=1 + -no-reboot: a kernel panic ends qemu at once.
+  qemu-system-x86_64 -name ckv2vm -machine q35 -accel tcg,thread=multi -cpu "$CPU" -smp 2 \
+    -m "$MEM" -no-reboot \
+    -kernel "$CACHE/$h/vmlinuz" -initrd "$CACHE/$h/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 quiet panic=1 mitigations=off" \
+    -drive "file=$STATE/overlay.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap" \
+    -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no" \
+    -device "virtio-net-pci,netdev=n0,mac=$MAC" \
+    -virtfs "local,path=$SHARE,mount_tag=ckshare,security_model=passthrough,id=ckshare" \
+    -device virtio-rng-pci \
+    -nodefaults -display none -serial "file:$RUN/console.log" -monitor none \
+    -pidfile "$RUN/qemu.pid" -daemonize 9>&-   # 9: the run lock, not for qemu to keep
+  # The engine, as a Unix socket on this machine for members of the docker group.
+  # -t: after one side of a connection ends, keep the other open until it ends too
+  # (the default, 0.5 s, cuts off `docker run`'s output: the CLI half-closes its side
+  # of the attach stream at once, and a container's output comes seconds later).
+  setsid socat -t 86400 "UNIX-LISTEN:$SOCK,fork,unlink-early,mode=660,user=root,group=docker" \
+    "TCP:$VM_IP:2375" > "$RUN/socat.log" 2>&1 < /dev/null 9>&- &
+  echo $! > "$RUN/socat.pid"
+  say "booting (qemu pid $(cat "$RUN/qemu.pid"), console log $RUN/console.log)"
+  # Wait for the engine; fail loudly if qemu dies or the deadline passes.
+  local deadline=$(( t0 + BOOT_TIMEOUT ))
+  until engine_up; do
+    if ! qemu_pid >/dev/null; then
+      echo "--- last lines of the VM's console:"; tail -n 40 "$RUN/console.log" >&2
+      stop >/dev/null 2>&1 || true
+      die "qemu exited during the boot (console log above)"
+    fi
+    if [ "$(date +%s)" -ge $deadline ]; then
+      echo "--- last lines of the VM's console:"; tail -n 40 "$RUN/console.log" >&2
+      stop >/dev/null 2>&1 || true
+      die "the VM's engine did not answer within $BOOT_TIMEOUT s (console log above)"
+    fi
+    sleep 0.5
+  done
+  say "booted in $(( $(date +%s) - t0 )) s: $(engine_info 'Docker {{.ServerVersion}}, cgroup v{{.CgroupVersion}} ({{.CgroupDriver}} driver), kernel {{.KernelVersion}}')"
+}
+
+status() {
+  local pid
+  if pid=$(qemu_pid); then
+    say "running (qemu pid $pid, socat pid $(socat_pid || echo none), engine at $SOCK)"
+    if engine_up; then
+      engine_info 'v2vm: engine {{.ServerVersion}}, CgroupVersion {{.CgroupVersion}}, CgroupDriver {{.CgroupDriver}}, {{.OperatingSystem}}, kernel {{.KernelVersion}}'
+    else
+      say "its engine does not answer"; return 1
+    fi
+  else
+    say "not running"; return 3
+  fi
+}
+
+stop() {
+  local pid stopped=no
+  if pid=$(qemu_pid); then
+    # The overlay is thrown away, so no clean shutdown is needed: qemu exits on TERM.
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    stopped=yes
+  fi
+  # socat and the children it forked for open connections (its own process group).
+  if pid=$(socat_pid); then kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; fi
+  while iptables -D FORWARD -o "$TAP" -j DROP 2>/dev/null; do :; done
+  while iptables -D FORWARD -i "$TAP" -j DROP 2>/dev/null; do :; done
+  while iptables -D OUTPUT $API_GUARD 2>/dev/null; do :; done
+  if ip link show "$TAP" >/dev/null 2>&1; then ip link del "$TAP"; fi
+  if [ -s "$RUN/console.log" ]; then cp "$RUN/console.log" /tmp/coursekit-v2vm-console.log; fi
+  rm -rf "$RUN" "$STATE"
+  rmdir /run/coursekit-hosts 2>/dev/null || true
+  if [ $stopped = yes ]; then
+    say "stopped; nothing of it is left here (its console log: /tmp/coursekit-v2vm-console.log)"
+  else
+    say "not running; nothing of it is left here"
+  fi
+}
+
+env_lines() {
+  echo "export DOCKER_HOST=unix://$SOCK"
+  echo "export COURSEKIT_ENGINE_ADDRESS=$VM_IP"
+  echo "export COURSEKIT_SHARED_DIR=$SHARE"
+}
+
+case ${1:-} in
+  env) env_lines; exit 0 ;;
+  build|start|status|stop) [ "$(id -u)" = 0 ] || die "run as root (it makes a tap device and a VM)" ;;
+  *) echo "usage: $0 build|start|status|stop|env" >&2; exit 2 ;;
+esac
+case $1 in
+  build) build ;;
+  start) lock_runs; start ;;
+  status) status ;;
+  stop) lock_runs; stop ;;
+esac
