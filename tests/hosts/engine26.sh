@@ -262,30 +262,42 @@ status() {
 # As the non-root docker-group learner: docker info shows 26.1, a FROM-scratch
 # busybox image builds, its httpd answers at $NS_IP:PORT from the host, and the
 # system engine still answers; everything made here is removed again.
-check() {
+check() {   # globals, not locals: the EXIT trap runs after check returns
   need_root
   answers || die "not running (start: $0 start)"
-  local user; user=$("$repo/tests/hosts/learner.sh" name)
+  user=$("$repo/tests/hosts/learner.sh" name)
   id "$user" >/dev/null 2>&1 || die "no learner account $user (create: tests/hosts/learner.sh ensure)"
   local busybox; busybox=$(command -v busybox) || die "no busybox (apt-get install busybox-static)"
-  local ctx; ctx=$(mktemp -d /tmp/coursekit-engine26-check.XXXXXX)
-  local tag=coursekit-engine26-check:1 name=coursekit-engine26-check port=18026
-  L() { runuser -u "$user" -- env -i HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin \
+  ctx=$(mktemp -d /tmp/coursekit-engine26-check.XXXXXX)
+  tag=coursekit-engine26-check:1 name=coursekit-engine26-check port=18026
+  # The learner's own HOME: the CLI keeps config and buildx state in ~/.docker
+  # (with a shared HOME such as /tmp the next user cannot read them and `docker
+  # build` is no longer found).
+  home=$(getent passwd "$user" | cut -d: -f6)
+  [ -d "$home" ] || die "learner $user has no home folder ($home)"
+  L() { runuser -u "$user" -- env -i HOME="$home" PATH=/usr/local/bin:/usr/bin:/bin \
           DOCKER_HOST=unix://$SOCK docker "$@"; }
   cleanup_check() { L rm -f $name >/dev/null 2>&1 || true; L rmi $tag >/dev/null 2>&1 || true
                     rm -rf "$ctx"; }
-  trap cleanup_check RETURN
+  trap cleanup_check EXIT     # also after a die: leave nothing behind
   cp "$busybox" "$ctx/busybox"; mkdir "$ctx/www"; echo "engine26 ok" > "$ctx/www/index.html"
-  printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nENTRYPOINT ["/bin/busybox"]\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n' > "$ctx/Dockerfile"
+  printf 'FROM scratch\nLABEL coursekit.check=engine26\nCOPY busybox /bin/busybox\nCOPY www /www\nENTRYPOINT ["/bin/busybox"]\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n' > "$ctx/Dockerfile"
   chmod -R a+rX "$ctx"
   local v; v=$(L info --format '{{.ServerVersion}}')
   [[ $v == 26.1.* ]] || die "as $user: docker info shows server $v, not 26.1.x"
   say "as $user: docker info: server $v"
   L build -q -t $tag "$ctx" >/dev/null || die "as $user: build of $tag failed"
-  L run -d --name $name -p $port:8080 $tag >/dev/null || die "as $user: run of $tag failed"
+  [ "$(L image inspect -f '{{index .Config.Labels "coursekit.check"}}' $tag)" = engine26 ] \
+    || die "as $user: $tag lacks its label coursekit.check=engine26"
+  # A bind mount of a host folder (same file system) next to the image's /www.
+  mkdir "$ctx/bind"; echo "engine26 bind ok" > "$ctx/bind/index.html"; chmod -R a+rX "$ctx/bind"
+  L run -d --name $name -p $port:8080 -v "$ctx/bind:/www/bind:ro" $tag >/dev/null \
+    || die "as $user: run of $tag failed"
   wait_for 20 sh -c "curl -fsS --max-time 2 http://$NS_IP:$port/ 2>/dev/null | grep -q 'engine26 ok'" \
     || die "busybox httpd not reachable at http://$NS_IP:$port/"
-  say "as $user: built $tag, its httpd answers at http://$NS_IP:$port/"
+  curl -fsS --max-time 2 "http://$NS_IP:$port/bind/" | grep -q 'engine26 bind ok' \
+    || die "the bind-mounted host folder is not served at http://$NS_IP:$port/bind/"
+  say "as $user: built $tag (labelled), its httpd answers at http://$NS_IP:$port/, bind mount served"
   docker -H unix:///var/run/docker.sock ps >/dev/null || die "the system engine does not answer"
   say "the system engine still answers at /var/run/docker.sock"
 }
