@@ -29,6 +29,7 @@ def sanitize(text):
     ("#5 [2/3] COPY greeting.txt /app/greeting.txt", "#7 [2/3] COPY greeting.txt /app/greeting.txt"),
     ("the container's PID 1 is host PID 6505", "the container's PID 1 is host PID 71"),
     ("    7 root     ps", "   12 root     ps"),
+    ("29079 root     sleep 600", " 6544 root     sleep 600"),
     ("   36 ps", "   41 ps"),
     ("net net:[4026532184]", "net net:[4026532999]"),
     ("eth0 172.17.0.2/16", "eth0 172.18.0.5/16"),
