@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import platform
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import docker
 
@@ -45,10 +46,7 @@ def engine_address(host: str | None = None) -> str:
         return os.environ[ADDRESS_ENV]
     host = host or engine_host()
     if host.startswith(("tcp://", "ssh://", "http://", "https://")):
-        netloc = host.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
-        name = netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 or netloc.startswith("[") \
-            else netloc
-        name = name.strip("[]")
+        name = urlsplit(host).hostname or ""
         if name not in ("", "localhost", "127.0.0.1", "::1"):
             return name
     return "127.0.0.1"

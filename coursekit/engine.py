@@ -254,9 +254,13 @@ def _version_of(args: list[str]) -> str | None:
     return f"v{m.group(1)}" if m else p.stdout.strip() or None
 
 
+def buildx_version() -> str | None:
+    """The buildx plugin's version, or None when the CLI cannot build with BuildKit."""
+    return _version_of(["buildx", "version"])
+
+
 def plugin_versions() -> tuple[str | None, str | None]:
-    return (_version_of(["buildx", "version"]),
-            _version_of(["compose", "version", "--short"]))
+    return buildx_version(), _version_of(["compose", "version", "--short"])
 
 
 def _install_from_trixie(quiet: bool) -> None:

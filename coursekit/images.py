@@ -170,16 +170,12 @@ LAB_IMAGES = {
 def buildkit_cli(client: docker.DockerClient) -> list[str] | None:
     """``[docker, --host, HOST]`` when the docker CLI can build with BuildKit (the buildx
     plugin) against the engine of ``client``; else None (the SDK's classic builder)."""
+    from .engine import buildx_version
     host = getattr(client, "coursekit_host", None)   # set by coursekit.connect()
     cli = shutil.which("docker")
-    if not host or not cli or host.startswith("npipe:"):
+    if not host or not cli or host.startswith("npipe:") or not buildx_version():
         return None
-    try:
-        ok = subprocess.run([cli, "buildx", "version"], capture_output=True,
-                            timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return [cli, "--host", host] if ok else None
+    return [cli, "--host", host]
 
 
 def _buildkit_build(cli: list[str], tag: str, context: io.BytesIO, source: str,
