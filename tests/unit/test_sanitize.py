@@ -30,6 +30,7 @@ def sanitize(text):
     ("the container's PID 1 is host PID 6505", "the container's PID 1 is host PID 71"),
     ("    7 root     ps", "   12 root     ps"),
     ("29079 root     sleep 600", " 6544 root     sleep 600"),
+    ("22919               sleep 300", "18193               sleep 300"),
     ("   36 ps", "   41 ps"),
     ("net net:[4026532184]", "net net:[4026532999]"),
     ("eth0 172.17.0.2/16", "eth0 172.18.0.5/16"),
