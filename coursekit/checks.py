@@ -110,7 +110,7 @@ def environment(registry: bool = True) -> Report:
                 r.catalog()
             finally:
                 r.stop()
-            return CheckResult("course registry", True, "starts on 127.0.0.1 and answers")
+            return CheckResult("course registry", True, f"starts at {r.url} and answers")
         rep.results.append(_safely("course registry", reg))
 
     def disk():

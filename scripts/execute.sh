@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `make execute`: re-run the notebooks and store their real outputs, as `ck-learner`,
 # a non-root member of the docker group -- what a learner is.
-#   COURSEKIT_RECORD_HOST=v2vm make execute    records in the Debian 13 VM (cgroup v2,
-#                                              Docker 26: tests/hosts/v2vm.sh)
+# By default in the reference host, the Debian 13 VM (cgroup v2, Docker 26:
+# tests/hosts/v2vm.sh), which it starts if needed and leaves running;
+#   COURSEKIT_RECORD_HOST=native make execute  records on this machine's engine instead
 #   make execute NB="notebooks/04_cgroups.ipynb"  only these notebooks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-host=${COURSEKIT_RECORD_HOST:-native}   # v2vm once its differences are marked (tests/nbval_hosts.py)
+host=${COURSEKIT_RECORD_HOST:-v2vm}   # the reference host (tests/nbval_hosts.py)
 case $host in
   v2vm|engine26)
     bash tests/hosts/$host.sh start

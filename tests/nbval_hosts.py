@@ -1,27 +1,60 @@
 """pytest plugin for nbval runs on the course's test hosts (``-p tests.nbval_hosts``).
 
-The stored outputs are recorded on the reference host and compared there cell by
-cell.  The goal is ``v2vm`` (cgroup v2, a current engine, a non-root docker-group
-user); until the notebooks are re-recorded there, the reference is ``native``
-(``$COURSEKIT_REFERENCE_HOST`` says which).
-On every other host (``$COURSEKIT_HOST_KIND``) the same comparison runs, except
-for the cells whose metadata names a host difference::
+The stored outputs are recorded on the reference host (``$COURSEKIT_REFERENCE_HOST``,
+``v2vm`` unless set: cgroup v2, a current engine, a non-root docker-group user) and
+compared there cell by cell.  On every other host (``$COURSEKIT_HOST_KIND``) the
+same comparison runs, except for the cells whose metadata names a host difference::
 
     "metadata": {"coursekit": {"differs-by-host": "cgroup v1 vs v2 file names"}}
+    "metadata": {"coursekit": {"differs-by-host": {"why": "cgroup v1 vs v2 file names",
+                                                   "verdicts": "^(✅|❌|verdict)"}}}
 
-Those cells still run and must not fail; their output is not compared, and the
-end of the run lists each one with its reason, so nothing is ignored silently.
+Those cells still run and must not fail.  With ``verdicts`` (a regex), the output
+lines that match it are still compared (the lesson's verdicts must hold on every
+host) and only the other lines may differ; without it, the output is not compared.
+The end of the run lists each such cell with its reason, so nothing is ignored
+silently.
 """
 from __future__ import annotations
 
 import os
+import re
 
-REFERENCE = os.environ.get("COURSEKIT_REFERENCE_HOST", "native")
+REFERENCE = os.environ.get("COURSEKIT_REFERENCE_HOST", "v2vm")
 _relaxed: list[tuple[str, str]] = []
 
 
 def host_kind() -> str:
     return os.environ.get("COURSEKIT_HOST_KIND", "native")
+
+
+def difference(cell) -> tuple[str, str | None] | None:
+    """(why, verdict regex or None) from a cell's metadata, or None."""
+    mark = (cell.metadata.get("coursekit") or {}).get("differs-by-host")
+    if not mark:
+        return None
+    if isinstance(mark, str):
+        return mark, None
+    return mark["why"], mark.get("verdicts")
+
+
+def verdict_filter(pattern: str):
+    rx = re.compile(pattern)
+
+    def keep(s):
+        if not isinstance(s, str):
+            return s
+        return "\n".join(line for line in s.splitlines() if rx.search(line))
+    return keep
+
+
+def stored_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if "text" in out:
+            parts.append(out["text"])
+        parts.extend(v for v in (out.get("data") or {}).values() if isinstance(v, str))
+    return "\n".join(parts)
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -30,12 +63,23 @@ def pytest_collection_modifyitems(session, config, items):
     for item in items:
         cell = getattr(item, "cell", None)
         options = getattr(item, "options", None)
-        if cell is None or options is None:
+        if cell is None or options is None or not options.get("check"):
             continue
-        why = (cell.metadata.get("coursekit") or {}).get("differs-by-host")
-        if why and options.get("check"):
+        diff = difference(cell)
+        if not diff:
+            continue
+        why, verdicts = diff
+        if verdicts is None:
             options["check"] = False
-            _relaxed.append((item.nodeid, why))
+            _relaxed.append((item.nodeid, f"{why} (not compared)"))
+            continue
+        keep = verdict_filter(verdicts)
+        if not keep(stored_text(cell)).strip():
+            raise ValueError(f"{item.nodeid}: its verdict pattern {verdicts!r} matches no "
+                             "line of the stored output, so it would compare nothing")
+        original = item.sanitize
+        item.sanitize = lambda s, original=original, keep=keep: keep(original(s))
+        _relaxed.append((item.nodeid, f"{why} (only lines matching {verdicts!r} compared)"))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -43,6 +87,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"host {REFERENCE} (reference): every cell's output compared")
         return
     terminalreporter.write_line(
-        f"host {host_kind()}: {len(_relaxed)} cells run but not compared (they differ by host):")
+        f"host {host_kind()}: {len(_relaxed)} cells compared in part or not at all "
+        f"(they differ by host; reference host: {REFERENCE}):")
     for nodeid, why in _relaxed:
         terminalreporter.write_line(f"  {nodeid}: {why}")
