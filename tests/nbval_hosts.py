@@ -11,7 +11,9 @@ same comparison runs, except for the cells whose metadata names a host differenc
 
 Those cells still run and must not fail.  With ``verdicts`` (a regex), the output
 lines that match it are still compared (the lesson's verdicts must hold on every
-host) and only the other lines may differ; without it, the output is not compared.
+host) and only the other lines may differ; if the regex has groups, only what they
+capture in those lines is compared (``memory.max = (\\d+)``: the value, whatever the
+file is called on that host).  Without ``verdicts`` the output is not compared.
 The end of the run lists each such cell with its reason, so nothing is ignored
 silently.
 """
@@ -41,10 +43,14 @@ def difference(cell) -> tuple[str, str | None] | None:
 def verdict_filter(pattern: str):
     rx = re.compile(pattern)
 
+    def verdict(m):   # the groups that matched, if the pattern has groups; else the line
+        groups = [g for g in m.groups() if g is not None]
+        return " ".join(groups) if groups else m.string
+
     def keep(s):
         if not isinstance(s, str):
             return s
-        return "\n".join(line for line in s.splitlines() if rx.search(line))
+        return "\n".join(verdict(m) for m in map(rx.search, s.splitlines()) if m)
     return keep
 
 

@@ -39,6 +39,11 @@ VERDICTS = {"why": "driver paths", "verdicts": "^verdict"}
     # elsewhere: the detail may differ, the verdict may not
     ("native", "path /docker/1\nverdict: ok", "path /system.slice/1\nverdict: ok", VERDICTS, True),
     ("native", "path /docker/1\nverdict: BAD", "path /system.slice/1\nverdict: ok", VERDICTS, False),
+    # groups: only what they capture is compared
+    ("native", "memory/memory.limit_in_bytes = 512", "memory.max = 512",
+     {"why": "v1 vs v2 file names", "verdicts": r"= (\d+)$"}, True),
+    ("native", "memory/memory.limit_in_bytes = 1024", "memory.max = 512",
+     {"why": "v1 vs v2 file names", "verdicts": r"= (\d+)$"}, False),
     # a plain reason: not compared at all, but still listed
     ("native", "anything", "something else", "engine wording", True),
     # on the reference host every line is compared, marked or not
