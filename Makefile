@@ -24,8 +24,11 @@ help:
 venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "Installing the course's Python packages into $(VENV) ..."
-	@$(PY) -m pip install -q --disable-pip-version-check -e . > $(VENV)/pip.log 2>&1 \
+	@echo "Installing the course's Python packages into $(VENV) (a minute or two the first time) ..."
+	@$(PY) -m pip install --disable-pip-version-check --progress-bar off -e . 2>&1 | tee $(VENV)/pip.log \
+	  | awk '/^Collecting /{n++; printf "\r  %d packages found", n; fflush()} \
+	         /^Installing collected/{printf "\n  installing them ...\n"; fflush()}'; \
+	  test $${PIPESTATUS[0]} = 0 \
 	  || { tail -30 $(VENV)/pip.log; echo "pip install failed: full log in $(VENV)/pip.log"; exit 1; }
 	@$(PY) -c "import coursekit, docker, nbval, ipywidgets, jupyterlab"
 	@rm -f $(VENV)/.installed-* && touch $@

@@ -14,8 +14,9 @@ from .notebook import lab_overrides
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _line(ok: bool | None, what: str, detail: str) -> bool:
-    mark = {True: "✅", False: "❌", None: "⚠️ "}[ok]
+def _line(ok: bool | None | str, what: str, detail: str) -> bool:
+    """One doctor line: True ✅, False ❌ (a failure), None ⚠️ (a warning), "info" ℹ️."""
+    mark = {True: "✅", False: "❌", None: "⚠️ ", "info": "ℹ️ "}[ok]
     print(f"{mark} {what:<10} {detail}", flush=True)
     return ok is not False
 
@@ -68,7 +69,7 @@ def doctor(fix: bool = False, offline: bool | None = None) -> int:
                         f"{tag} missing ({lab.about}); fix: `make images`")
     from .registry import running_registries
     regs = [c for c in running_registries(client, all_sessions=True) if c.status == "running"]
-    _line(None if not regs else True, "registry",
+    _line("info" if not regs else True, "registry",
           ", ".join(f"{c.name} on {_ports(c)}" for c in regs) if regs else
           "none running (lessons start their own; `python -m coursekit registry start`)")
     from .checks import NEEDED_GIB, free_disk
@@ -98,12 +99,40 @@ def lab(port: int | None, root: Path = ROOT, open_browser: bool = False) -> int:
            f"--ServerApp.open_browser={open_browser}"]
     if os.name == "posix" and os.geteuid() == 0:
         cmd.append("--ServerApp.allow_root=True")
-    url = f"http://127.0.0.1:{port}/lab/tree/notebooks?token={token}"
-    print(f"\nJupyterLab for the course: {url}\n(stop it with Ctrl-C)\n", flush=True)
+    url = f"http://127.0.0.1:{port}/lab/tree/notebooks/00_start_here.ipynb?token={token}"
+    log_path = root / ".coursekit" / "lab.log"
+    log_path.parent.mkdir(exist_ok=True)
+    print(f"Starting JupyterLab (its log: {log_path}) ", end="", flush=True)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT)
     try:
-        return subprocess.call(cmd, cwd=root)
+        if not _wait_for_lab(proc, port, token):
+            print(f"\nJupyterLab did not start; the end of its log ({log_path}):")
+            print("".join(log_path.read_text().splitlines(keepends=True)[-20:]))
+            proc.terminate()
+            return 1
+        print(f"\n\nThe course is open at:\n\n    {url}\n\n(stop it with Ctrl-C)", flush=True)
+        return proc.wait()
     except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
         return 0
+
+
+def _wait_for_lab(proc, port: int, token: str, timeout: float = 120) -> bool:
+    """Wait until JupyterLab answers on ``port`` (a dot a second), or it exits."""
+    import urllib.request
+    deadline, next_dot = time.monotonic() + timeout, time.monotonic() + 1
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=1)
+            return True
+        except OSError:
+            time.sleep(0.1)
+        if time.monotonic() > next_dot:
+            print(".", end="", flush=True)
+            next_dot += 1
+    return False
 
 
 def _lab_settings() -> Path:

@@ -97,6 +97,37 @@ def build_context(dockerfile: str, files: dict[str, bytes | Path]) -> io.BytesIO
 
 
 # --- where offline ingredients come from -----------------------------------------
+def handmade_image(tag: str, os_name: str = "windows", labels: dict | None = None) -> bytes:
+    """A ``docker save``-format tar of a one-layer image whose config declares
+    ``os_name``: the smallest image that says it is for another operating system.
+    (Lesson 02 loads it to show a Linux engine refusing it.)"""
+    import hashlib
+    import json
+
+    def add(tf, name, data):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as lt:
+        add(lt, "hello.txt", b"made by hand\n")
+    layer = layer.getvalue()
+    config = json.dumps({
+        "architecture": "amd64", "os": os_name,
+        "config": {"Cmd": ["cmd", "/c", "echo hello"], "Labels": labels or {}},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
+        "history": [{"created_by": "coursekit.images.handmade_image"}]}).encode()
+    name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": name, "RepoTags": [tag], "Layers": ["layer.tar"]}]).encode()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tf:
+        add(tf, name, config)
+        add(tf, "layer.tar", layer)
+        add(tf, "manifest.json", manifest)
+    return out.getvalue()
+
+
 def find_busybox() -> Path | None:
     """A static busybox on this machine (Debian's ``busybox-static``), if any."""
     for cand in (os.environ.get("COURSEKIT_BUSYBOX"), "/bin/busybox", "/usr/bin/busybox"):

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # What a learner's notebook server needs (the workshop image installs only these; the
 # test tools -- nbval, pytest, playwright, jupyter-book -- stay on the instructor's side).
-LEARNER_PACKAGES = ("jupyterlab", "docker", "ipywidgets", "matplotlib", "bcrypt",
+LEARNER_PACKAGES = ("jupyterlab", "jupyterlab-myst", "docker", "ipywidgets", "matplotlib", "bcrypt",
                     "ipykernel", "nbconvert", "nbclient", "PyYAML", "jupyterhub")
 
 

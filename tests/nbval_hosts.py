@@ -16,11 +16,17 @@ capture in those lines is compared (``memory.max = (\\d+)``: the value, whatever
 file is called on that host).  Without ``verdicts`` the output is not compared.
 The end of the run lists each such cell with its reason, so nothing is ignored
 silently.
+
+On every host, a cell that proves a claim of the ledger (book/claims.yml) must
+still print what proves it: its fresh output is matched against the claim's pattern.
 """
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
+
+from tests import claims
 
 REFERENCE = os.environ.get("COURSEKIT_REFERENCE_HOST", "v2vm")
 _relaxed: list[tuple[str, str]] = []
@@ -63,7 +69,29 @@ def stored_text(cell) -> str:
     return "\n".join(parts)
 
 
+def prove_claims(item, proofs):
+    """After the cell runs: its fresh output must still prove its ledger claims."""
+    run = item.runtest
+
+    def runtest():
+        run()
+        text = claims.output_text(item.test_outputs or [])
+        failed = claims.unproven(text, proofs)
+        if failed:
+            raise AssertionError(f"on host {host_kind()}, the output no longer proves "
+                                 f"{', '.join(failed)} (book/claims.yml):\n{text[:2000]}")
+    item.runtest = runtest
+
+
 def pytest_collection_modifyitems(session, config, items):
+    ledger = claims.proofs_by_cell()
+    for item in items:
+        cell = getattr(item, "cell", None)
+        if cell is None:
+            continue
+        key = (Path(str(item.fspath)).resolve().relative_to(claims.ROOT).as_posix(), cell.get("id"))
+        if key in ledger:
+            prove_claims(item, ledger[key])
     if host_kind() == REFERENCE:
         return
     for item in items:

@@ -89,11 +89,18 @@ def lab_server(tmp_path_factory):
             time.sleep(0.2)
     else:
         os.killpg(proc.pid, signal.SIGTERM)
-    log.seek(0)
-    out = log.read()
+    out = ""
+    for _ in range(100):   # the URL is printed once the server answers, and last
+        log.seek(0)
+        out = log.read()
+        if "(stop it with Ctrl-C)" in out or proc.poll() is not None:
+            break
+        time.sleep(0.1)
     if proc.poll() is not None:
         pytest.fail(f"JupyterLab did not start:\n{out[-2000:]}")
-    assert f"{base}/lab/tree/notebooks?token={token}" in out, out[-1000:]
+    url = f"{base}/lab/tree/notebooks/00_start_here.ipynb?token={token}"
+    assert out.rstrip().endswith(f"{url}\n\n(stop it with Ctrl-C)"), out[-1000:]
+    assert "[I " not in out and "ServerApp" not in out, "the server's log belongs in its file"
     yield base, token
     # `coursekit lab` runs jupyter-lab as its child: stop the whole process group
     os.killpg(proc.pid, signal.SIGTERM)

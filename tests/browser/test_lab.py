@@ -33,3 +33,16 @@ def test_hello_lesson_runs_top_to_bottom_in_jupyterlab(lab_server, page):
     assert all(p.strip() not in ("[ ]:", "[*]:") for p in prompts), prompts
     with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as r:
         assert json.load(r), "a kernel should be running for the notebook"
+
+
+def test_lesson_boxes_render_in_jupyterlab(lab_server, page):
+    """The lessons' MyST boxes ({admonition} Questions/Objectives/Key points) render as
+    boxes with their titles (jupyterlab-myst), not as raw code fences."""
+    nb = open_notebook(page, lab_server, "notebooks/03_namespaces.ipynb")
+    boxes = nb.locator("aside.myst-admonition")
+    expect(boxes.first).to_be_visible(timeout=30_000)
+    titles = nb.locator(".myst-admonition-header-text").all_inner_texts()
+    assert titles[:2] == ["Questions", "Objectives"], titles
+    nb.locator(".jp-Cell").last.scroll_into_view_if_needed()
+    expect(nb.locator(".myst-admonition-header-text", has_text="Key points")).to_have_count(1, timeout=30_000)
+    assert nb.locator(".jp-RenderedMarkdown", has_text="{admonition}").count() == 0

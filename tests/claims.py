@@ -1,0 +1,46 @@
+"""The claims ledger (book/claims.yml): each claim the course makes, and the cell
+whose output proves it.  Read by tests/unit/test_claims.py (stored outputs) and by
+the nbval plugin tests/nbval_hosts.py (fresh outputs, on every host)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LEDGER = ROOT / "book" / "claims.yml"
+ERROR_MARKS = re.compile(r"Error response from daemon|Traceback \(most recent call last\)")
+
+
+def load() -> list[dict]:
+    return yaml.safe_load(LEDGER.read_text())
+
+
+def proofs_by_cell() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """{(notebook path relative to the repo, cell id): [(claim id, regex), ...]}"""
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for claim in load():
+        for proof in claim.get("proofs") or []:
+            path, cell_id = proof["cell"].split("#", 1)
+            found.setdefault((path, cell_id), []).append((claim["id"], proof["output"]))
+    return found
+
+
+def output_text(outputs) -> str:
+    """The text a reader sees: streams, text/plain results, error names and messages."""
+    parts = []
+    for out in outputs:
+        if "text" in out:
+            parts.append("".join(out["text"]) if isinstance(out["text"], list) else out["text"])
+        plain = (out.get("data") or {}).get("text/plain")
+        if plain:
+            parts.append("".join(plain) if isinstance(plain, list) else plain)
+        if out.get("output_type") == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}\nTraceback (most recent call last)")
+    return "\n".join(parts)
+
+
+def unproven(text: str, proofs: list[tuple[str, str]]) -> list[str]:
+    """The claims among ``proofs`` whose pattern the output no longer matches."""
+    return [f"{cid}: /{rx}/" for cid, rx in proofs if not re.search(rx, text, re.M)]
