@@ -49,3 +49,19 @@ def test_buildkit_step_lines():
     assert _buildkit_step("#7 [stage-1 3/5] RUN true") == (None, None)   # named stages: no count
     assert _buildkit_step("#1 [internal] load build definition from Dockerfile") == (None, None)
     assert _buildkit_step("#5 DONE 0.1s") == (None, None)
+
+
+def test_handmade_image_is_a_docker_save_tar_declaring_its_os():
+    import hashlib
+    import io
+    import json
+    import tarfile
+    from coursekit.images import handmade_image
+    data = handmade_image("ck-x-win:1", "windows", {"coursekit.course": "linux-containers"})
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        manifest = json.load(tf.extractfile("manifest.json"))
+        config = json.load(tf.extractfile(manifest[0]["Config"]))
+        layer = tf.extractfile(manifest[0]["Layers"][0]).read()
+    assert manifest[0]["RepoTags"] == ["ck-x-win:1"]
+    assert config["os"] == "windows" and config["config"]["Labels"]["coursekit.course"] == "linux-containers"
+    assert config["rootfs"]["diff_ids"] == ["sha256:" + hashlib.sha256(layer).hexdigest()]
