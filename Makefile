@@ -64,8 +64,8 @@ book: venv
 	@$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Re-execute the notebooks (lessons, then exercise solutions, regenerated from
-# coursekit/exercises.py) and store their real outputs, as a non-root docker-group
-# user, on this machine's engine (COURSEKIT_RECORD_HOST=v2vm: in the cgroup v2 VM).
+# coursekit/exercises.py) and store their real outputs, recorded on the reference
+# host (the cgroup v2 VM, as a non-root docker-group user): scripts/execute.sh.
 execute: setup
 	@bash scripts/execute.sh
 

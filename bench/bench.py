@@ -1,10 +1,11 @@
 """`make bench`: the course's set-up and run-time overheads, measured in one run.
 
 Prints: the first run (`make lab` in a fresh clone, with and without a package
-cache, until the course's URL is printed), warm set-up time (`make setup` with everything present), lab-image check
-time, offline build time of the lab images (into throw-away tags), and
-`docker run --rm` latency through the SDK and through the CLI, bare and with the
-course's labels and per-session names, with the course's overhead as a ratio.
+cache, until the course's URL is printed), warm set-up time (`make setup` with
+everything present), lab-image check time, offline build time of the lab images
+(into throw-away tags), and `docker run --rm` latency through the SDK and through
+the CLI, bare and with the course's labels and per-session names, with the course's
+overhead as a ratio.
 """
 from __future__ import annotations
 
@@ -63,10 +64,8 @@ def first_run(cold_cache: bool) -> float:
 def main() -> int:
     client = ck.connect()
     print(f"engine: {client.version()['Version']}  session: {ck.session()}\n")
-    for cold in (True, False):
-        t = first_run(cold)
-        print(f"{'first run, `make lab` in a fresh clone, ' + ('no package cache' if cold else 'package cache warm'):<56}"
-              f" {t:7.1f} s   (target: 30 s)")
+    for cold, cache in ((True, "no package cache"), (False, "package cache warm")):
+        print(f"{'first run, `make lab` in a fresh clone, ' + cache:<56} {first_run(cold):7.1f} s   (target: 30 s)")
     row("warm set-up (`make setup`, all present)",
         timed(lambda: subprocess.run(["make", "-s", "setup"], cwd=ROOT, check=True,
                                      stdout=subprocess.DEVNULL), n=3), n=3)

@@ -89,9 +89,14 @@ def host_view(client, command: str, image: str | None = None) -> str:
     return out.decode()
 
 
+def _find_dirs(container) -> str:
+    """The shell command that lists ``container``'s cgroup directories in a helper."""
+    return f"find /host/cgroup -maxdepth 4 -type d -name '*{container.id}*'"
+
+
 def locate_on_host(client, container) -> list[str]:
     """The host-side cgroup directories of ``container`` (one per v1 controller)."""
-    out = host_view(client, f"find /host/cgroup -maxdepth 4 -type d -name '*{container.id}*'")
+    out = host_view(client, _find_dirs(container))
     return sorted(line for line in out.splitlines() if line)
 
 
@@ -100,7 +105,7 @@ def read_on_host(client, containers, filename: str) -> dict:
     each container, read by one helper (on v1: the controller's directory that has
     the file).  One helper, not one per container: starting one is the slow part."""
     script = "; ".join(
-        f"for d in $(find /host/cgroup -maxdepth 4 -type d -name '*{c.id}*'); do "
+        f"for d in $({_find_dirs(c)}); do "
         f"[ -e $d/{filename} ] && echo {c.id} $d $(cat $d/{filename}); done; true"
         for c in containers)
     found: dict[str, tuple[str, str]] = {}

@@ -79,40 +79,32 @@ def parse_ldd(output: str) -> list[str]:
     return libs
 
 
-def build_context(dockerfile: str, files: dict[str, bytes | Path]) -> io.BytesIO:
-    """A tar build context holding ``Dockerfile`` and ``files`` (path -> bytes/file)."""
+def tar_bytes(members: dict[str, bytes | tuple[bytes, int]]) -> bytes:
+    """An uncompressed tar of ``members`` (name -> data, or (data, mode); mode 0o644)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for arcname, content in {"Dockerfile": dockerfile.encode(), **files}.items():
-            if isinstance(content, Path):
-                data = content.read_bytes()
-                mode = 0o755
-            else:
-                data, mode = content, 0o644
+        for arcname, member in members.items():
+            data, mode = member if isinstance(member, tuple) else (member, 0o644)
             info = tarfile.TarInfo(arcname)
             info.size, info.mode = len(data), mode
             tar.addfile(info, io.BytesIO(data))
-    buf.seek(0)
-    return buf
+    return buf.getvalue()
 
 
-# --- where offline ingredients come from -----------------------------------------
+def build_context(dockerfile: str, files: dict[str, bytes | Path]) -> io.BytesIO:
+    """A tar build context holding ``Dockerfile`` and ``files`` (path -> bytes/file)."""
+    return io.BytesIO(tar_bytes({
+        arcname: (content.read_bytes(), 0o755) if isinstance(content, Path) else content
+        for arcname, content in {"Dockerfile": dockerfile.encode(), **files}.items()}))
+
+
 def handmade_image(tag: str, os_name: str = "windows", labels: dict | None = None) -> bytes:
     """A ``docker save``-format tar of a one-layer image whose config declares
     ``os_name``: the smallest image that says it is for another operating system.
     (Lesson 02 loads it to show a Linux engine refusing it.)"""
     import hashlib
     import json
-
-    def add(tf, name, data):
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        tf.addfile(info, io.BytesIO(data))
-
-    layer = io.BytesIO()
-    with tarfile.open(fileobj=layer, mode="w") as lt:
-        add(lt, "hello.txt", b"made by hand\n")
-    layer = layer.getvalue()
+    layer = tar_bytes({"hello.txt": b"made by hand\n"})
     config = json.dumps({
         "architecture": "amd64", "os": os_name,
         "config": {"Cmd": ["cmd", "/c", "echo hello"], "Labels": labels or {}},
@@ -120,14 +112,10 @@ def handmade_image(tag: str, os_name: str = "windows", labels: dict | None = Non
         "history": [{"created_by": "coursekit.images.handmade_image"}]}).encode()
     name = hashlib.sha256(config).hexdigest() + ".json"
     manifest = json.dumps([{"Config": name, "RepoTags": [tag], "Layers": ["layer.tar"]}]).encode()
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tf:
-        add(tf, name, config)
-        add(tf, "layer.tar", layer)
-        add(tf, "manifest.json", manifest)
-    return out.getvalue()
+    return tar_bytes({name: config, "layer.tar": layer, "manifest.json": manifest})
 
 
+# --- where offline ingredients come from -----------------------------------------
 def find_busybox() -> Path | None:
     """A static busybox on this machine (Debian's ``busybox-static``), if any."""
     for cand in (os.environ.get("COURSEKIT_BUSYBOX"), "/bin/busybox", "/usr/bin/busybox"):

@@ -7,11 +7,9 @@ htpasswd authentication for the ``docker login`` lab.
 """
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import subprocess
-import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -22,7 +20,7 @@ import docker
 
 from .engine import wait_until
 from .errors import CourseError, RegistryError
-from .images import REGISTRY_CONFIG, REGISTRY_IMAGE, ensure_images, find_registry_binary
+from .images import REGISTRY_CONFIG, REGISTRY_IMAGE, ensure_images, find_registry_binary, tar_bytes
 from .labelling import labels, name, session
 from .ports import check_port_free, free_port
 
@@ -147,13 +145,7 @@ def start_registry(auth: bool = False, port: int | None = None, client=None,
                             f"{err.explanation}",
                             "stop the old one with `python -m coursekit registry stop`.") from err
     if creds:
-        data = htpasswd_line(*creds).encode()
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo("auth/htpasswd")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        c.put_archive("/", buf.getvalue())
+        c.put_archive("/", tar_bytes({"auth/htpasswd": htpasswd_line(*creds).encode()}))
     c.start()
     from .images import image_source
     reg = Registry(f"127.0.0.1:{port}", creds, container=c, volume=vol,

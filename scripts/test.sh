@@ -20,11 +20,14 @@ else
 fi
 # A test host that was already running (someone's recording, say) is used and left running.
 owned=" "
-start_host() {  # start_host KIND: start it, and remember to stop it if this run started it
-  bash tests/hosts/$1.sh status > /dev/null 2>&1 && { echo "$1: already running; it stays running"; return 0; }
-  owned+="$1 "
-  bash tests/hosts/$1.sh start
+claim_host() {  # claim_host KIND: remember to stop it at the end, unless it already runs
+  if bash tests/hosts/$1.sh status > /dev/null 2>&1; then
+    echo "$1: already running; it stays running"
+  else
+    owned+="$1 "
+  fi
 }
+start_host() { claim_host "$1"; bash tests/hosts/$1.sh start; }   # start is idempotent
 stop_host() { [[ $owned == *" $1 "* ]] && bash tests/hosts/$1.sh stop; owned=${owned/ $1 / }; }
 stop_all() {
   stop_host engine26 > /dev/null 2>&1; stop_host v2vm > /dev/null 2>&1
@@ -134,11 +137,7 @@ if [[ $HOSTS == *" v2vm "* ]]; then
     HOSTS=${HOSTS/ v2vm / }
   else
     times+=("v2vm disk build (in the background): $(grep -Eo 'built in [0-9]+ s|cached' .coursekit/v2vm-build.log | tail -1)")
-    if bash tests/hosts/v2vm.sh status > /dev/null 2>&1; then
-      echo "v2vm: already running; it stays running"
-    else
-      owned+="v2vm "
-    fi
+    claim_host v2vm
     ( bash tests/hosts/v2vm.sh start && eval "$(bash tests/hosts/v2vm.sh env)" \
         && $PY -m coursekit doctor --fix ) > .coursekit/v2vm-start.log 2>&1 &
     vm_job=$!
@@ -162,7 +161,7 @@ fi
 if [[ $HOSTS == *" v2vm "* ]]; then
 echo; echo "== v2vm"
 if wait $vm_job; then
-  cat .coursekit/v2vm-start.log | grep -E '^v2vm:|doctor:'
+  grep -E '^v2vm:|doctor:' .coursekit/v2vm-start.log
   times+=("v2vm boot and lab images (behind engine26): $(( $(date +%s) - vm_start )) s")
   # The VM's engine API has no authentication: a user outside the docker group must
   # not reach it, neither through the socket nor directly.

@@ -32,16 +32,14 @@ def notebook(path: Path) -> str:
     first = nb["cells"][0]
     text = HEADER.sub("", "".join(first["source"]))
     title, rest = text.split("\n\n", 1)
-    text = f"{title}\n\n{header(path.stem)}{rest}"
-    lines = text.split("\n")
-    first["source"] = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    first["source"] = f"{title}\n\n{header(path.stem)}{rest}".splitlines(keepends=True)
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
-def totals() -> tuple[int, int, int]:
-    teach = sum(t["teach"] for t in T["lessons"].values())
-    exercises = sum(t["exercises"] for t in T["lessons"].values())
-    return teach, exercises, teach + exercises + sum(T["breaks_after"].values()) + T["wrap_up"]
+def totals() -> tuple[int, int]:
+    """Minutes of teaching and of exercises over the whole course."""
+    return (sum(t["teach"] for t in T["lessons"].values()),
+            sum(t["exercises"] for t in T["lessons"].values()))
 
 
 def path_md(text: str) -> str:
@@ -49,7 +47,7 @@ def path_md(text: str) -> str:
         t = T["lessons"][m.group(2)]
         return f"{m.group(1)}{t['teach']} min" + (f" + {t['exercises']} min exercises" if t["exercises"] else "") + " |"
     text = re.sub(r"^(\|.*<\.\./notebooks/(\w+)>`.*\| )[^|]*\|$", row, text, flags=re.M)
-    teach, exercises, _ = totals()
+    teach, exercises = totals()
     return re.sub(r"^In all: .*$", f"In all: {teach} min of lessons and {exercises} min of exercises.",
                   text, flags=re.M)
 
@@ -77,7 +75,7 @@ def instructor_md(text: str) -> str:
 
 
 def intro_md(text: str) -> str:
-    teach, exercises, _ = totals()
+    teach, exercises = totals()
     return re.sub(r"^About .* for the whole path; see the$",
                   f"About {round((teach + exercises) / 60, 1):g} hours for the whole path ({teach} min of "
                   f"lessons, {exercises} min of exercises); see the", text, flags=re.M)
@@ -92,13 +90,13 @@ def targets() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    stale = [p for p, text in targets().items() if p.read_text() != text]
+    stale = {p: text for p, text in targets().items() if p.read_text() != text}
     if "--check" in argv:
         for p in stale:
             print(f"stale timings in {p.relative_to(ROOT)}: run `python scripts/timings.py`")
         return 1 if stale else 0
-    for p in stale:
-        p.write_text(targets()[p])
+    for p, text in stale.items():
+        p.write_text(text)
         print("wrote", p.relative_to(ROOT))
     return 0
 

@@ -27,15 +27,18 @@ def proofs_by_cell() -> dict[tuple[str, str], list[tuple[str, str]]]:
     return found
 
 
-def output_text(outputs) -> str:
-    """The text a reader sees: streams, text/plain results, error names and messages."""
+def output_text(outputs, mimetypes=("text/plain",)) -> str:
+    """The text a reader sees: streams, results of ``mimetypes`` (None: every text
+    type), error names and messages."""
+    def text(v):
+        return "".join(v) if isinstance(v, list) else v
     parts = []
     for out in outputs:
         if "text" in out:
-            parts.append("".join(out["text"]) if isinstance(out["text"], list) else out["text"])
-        plain = (out.get("data") or {}).get("text/plain")
-        if plain:
-            parts.append("".join(plain) if isinstance(plain, list) else plain)
+            parts.append(text(out["text"]))
+        for mime, value in (out.get("data") or {}).items():
+            if (mimetypes is None or mime in mimetypes) and isinstance(value, (str, list)) and value:
+                parts.append(text(value))
         if out.get("output_type") == "error":
             parts.append(f"{out.get('ename')}: {out.get('evalue')}\nTraceback (most recent call last)")
     return "\n".join(parts)
