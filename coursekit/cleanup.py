@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import docker
 
-from .images import LAB_IMAGES
+from .images import LAB_IMAGES, image_summaries
 from .labelling import label_filter
 
 
@@ -63,7 +63,7 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
         except docker.errors.APIError as err:
             rep.errors.append(f"{what}: {err.explanation}")
 
-    for c in client.containers.list(all=True, filters=flt):
+    for c in client.containers.list(all=True, ignore_removed=True, filters=flt):
         _rm(rep.containers, c, c.name, force=True, v=True)
     for n in client.networks.list(filters=flt):
         _rm(rep.networks, n, n.name)
@@ -71,12 +71,11 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
         _rm(rep.volumes, v, v.name, force=True)
     # Newest first: an image built FROM a course image inherits its labels and
     # must go before its parent.
-    images = sorted(client.images.list(filters=flt),
-                    key=lambda i: i.attrs.get("Created", ""), reverse=True)
+    images = sorted(image_summaries(client, filters=flt), key=lambda i: i.get("Created", 0), reverse=True)
     for img in images:
-        what = ", ".join(img.tags) or img.short_id
+        what = ", ".join(img["RepoTags"]) or img["Id"].split(":")[-1][:12]
         try:
-            client.images.remove(img.id, force=True)
+            client.images.remove(img["Id"], force=True)
             rep.images.append(what)
         except docker.errors.ImageNotFound:
             pass

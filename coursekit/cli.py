@@ -259,6 +259,7 @@ def room(learners: int) -> int:
     """Workshop checks, one line each; exit status 1 if the host cannot hold the room."""
     from .connect import connect
     from .workshop import LEARNER_IMAGE, Settings, chp_command, mem_bytes, status
+    from .images import image_summaries
     ok = True
     s = Settings.from_env()
     client = connect()
@@ -272,7 +273,7 @@ def room(learners: int) -> int:
     _line(None if learners * s.cpus > 4 * cpus else True, "cpu",
           f"{learners} x {s.cpus:g} CPU limits on {cpus} cores (fine while most learners read; "
           "see workshop/CAPACITY.md)")
-    have = any(LEARNER_IMAGE in i.tags for i in client.images.list())
+    have = any(LEARNER_IMAGE in i["RepoTags"] for i in image_summaries(client))
     _line(True if have else None, "image",
           f"{LEARNER_IMAGE} " + ("present" if have else "not built yet (`make workshop` builds it offline, ~90 s)"))
     try:

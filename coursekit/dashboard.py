@@ -67,7 +67,7 @@ class Dashboard(w.VBox):
         return f"<course dashboard: {len(self.table.children) - 1} rows ({who})>"
 
     def containers(self):
-        return self.client.containers.list(all=True, filters={"label": [label_filter(self.all_sessions)]})
+        return self.client.containers.list(all=True, ignore_removed=True, filters={"label": [label_filter(self.all_sessions)]})
 
     def refresh(self):
         boxes = self.containers()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .images import BUSYBOX
+from .images import BUSYBOX, image_summaries
 from .labelling import labels, name, session
 
 MiB = 2**20
@@ -274,7 +274,7 @@ def _c_run_volume(client, p, answer):
     vol = _get(client, "volume", p["volume"])
     if vol is None:
         return [f"there is no volume named {p['volume']}"]
-    users = client.containers.list(all=True, filters={"volume": p["volume"]})
+    users = client.containers.list(all=True, ignore_removed=True, filters={"volume": p["volume"]})
     if users:
         problems.append(f"containers still use the volume ({', '.join(u.name for u in users)}): write with --rm")
     out = _run_quiet(client, "cat /data/hello.txt 2>/dev/null || echo MISSING",
@@ -351,7 +351,7 @@ def _c_img_ignore(client, p, answer):
 
 
 def _c_clean_scoped(client, p, answer):
-    left = client.containers.list(all=True, filters={"label": [f"coursekit.exercise={p['group']}"]})
+    left = client.containers.list(all=True, ignore_removed=True, filters={"label": [f"coursekit.exercise={p['group']}"]})
     problems = [f"{len(left)} of the group's containers are still there"] if left else []
     if _get(client, "container", p["keep"]) is None:
         problems.append(f"{p['keep']} was removed too: filter on the group's label, not everything")
@@ -715,18 +715,22 @@ def hint(task_id: str) -> str:
 def cleanup(task_id: str | None = None):
     """Remove what the task(s) created or asked for: objects named ck-<session>-ex-..."""
     import shutil
+    import docker
     client = _client()
     prefix = name("ex-")
     removed = []
-    for c in client.containers.list(all=True, filters={"name": prefix}):
+    for c in client.containers.list(all=True, ignore_removed=True, filters={"name": prefix}):
         if c.name.startswith(prefix) and (task_id is None or c.name.startswith(name(f"ex-{task_id}"))):
             c.remove(force=True)
             removed.append(c.name)
-    for img in client.images.list():
-        for tag in img.tags:
+    for img in image_summaries(client):
+        for tag in img["RepoTags"]:
             if tag.startswith(prefix) and (task_id is None or tag.startswith(name(f"ex-{task_id}"))):
-                client.images.remove(tag, force=True)
-                removed.append(tag)
+                try:
+                    client.images.remove(tag, force=True)
+                    removed.append(tag)
+                except docker.errors.ImageNotFound:
+                    pass
     for v in client.volumes.list(filters={"name": prefix}):
         if v.name.startswith(prefix):
             v.remove(force=True)
@@ -737,10 +741,13 @@ def cleanup(task_id: str | None = None):
             if "dir" in p and Path(p["dir"]).exists():
                 shutil.rmtree(p["dir"], ignore_errors=True)
             if "address" in p:
-                for img in client.images.list():
-                    for tag in img.tags:
+                for img in image_summaries(client):
+                    for tag in img["RepoTags"]:
                         if tag.startswith(p["address"] + "/"):
-                            client.images.remove(tag)
+                            try:
+                                client.images.remove(tag)
+                            except docker.errors.ImageNotFound:
+                                pass
     return f"exercises: removed {len(removed)} objects"
 
 

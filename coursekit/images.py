@@ -91,6 +91,17 @@ def tar_bytes(members: dict[str, bytes | tuple[bytes, int]]) -> bytes:
     return buf.getvalue()
 
 
+def image_summaries(client: docker.DockerClient, filters: dict | None = None) -> list[dict]:
+    """The engine's image list as summaries (``Id``, ``RepoTags``, ``Created``, ``Labels``).
+
+    One list call and no per-image inspect: docker-py's ``images.list()`` inspects
+    each image after listing, and raises ``ImageNotFound`` when another session
+    removes one in between (a shared engine, or two test runs at once).
+    """
+    return [dict(img, RepoTags=[t for t in img.get("RepoTags") or [] if t != "<none>:<none>"])
+            for img in client.api.images(filters=filters)]
+
+
 def build_context(dockerfile: str, files: dict[str, bytes | Path]) -> io.BytesIO:
     """A tar build context holding ``Dockerfile`` and ``files`` (path -> bytes/file)."""
     return io.BytesIO(tar_bytes({

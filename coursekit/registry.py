@@ -183,5 +183,5 @@ def running_registries(client=None, all_sessions: bool = False) -> list:
     from .connect import connect
     from .labelling import label_filter
     client = client or connect()
-    return [c for c in client.containers.list(all=True, filters={
+    return [c for c in client.containers.list(all=True, ignore_removed=True, filters={
         "label": [label_filter(all_sessions)], "ancestor": REGISTRY_IMAGE})]

@@ -402,7 +402,7 @@ def status(client=None) -> dict:
     out = {"running": up, "url": state["public_url"], "id": state["settings"]["id"],
            "password": state["settings"]["password"], "learners": {}}
     client = client or connect()
-    for c in client.containers.list(filters={"label": f"{WORKSHOP_LABEL}={state['settings']['id']}"}):
+    for c in client.containers.list(ignore_removed=True, filters={"label": f"{WORKSHOP_LABEL}={state['settings']['id']}"}):
         user = c.labels.get(LEARNER_LABEL)
         if user:
             mem = c.stats(stream=False).get("memory_stats", {})
@@ -505,8 +505,8 @@ def reset_learner(user: str, client=None, quiet: bool = False) -> list[str]:
         if e.code != 400:  # 400: the server was not running
             raise
     flt = {"label": [f"{WORKSHOP_LABEL}={ws}", f"{LEARNER_LABEL}={user}"]}
-    wait_until(lambda: not client.containers.list(all=True, filters=flt), 30, 0.2)
-    for c in client.containers.list(all=True, filters=flt):
+    wait_until(lambda: not client.containers.list(all=True, ignore_removed=True, filters=flt), 30, 0.2)
+    for c in client.containers.list(all=True, ignore_removed=True, filters=flt):
         c.remove(force=True)
     removed = []
     for v in client.volumes.list(filters=flt):
@@ -542,10 +542,10 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
                 raise   # 409 "removal already in progress": the hub's auto-remove got there first
         removed[kind].append(name)
 
-    for c in client.containers.list(all=True, filters=flt):
+    for c in client.containers.list(all=True, ignore_removed=True, filters=flt):
         gone("containers", c, c.name, force=True, v=False)
     # volumes and the network are free only once every learner container is gone
-    if not wait_until(lambda: not client.containers.list(all=True, filters=flt), 60, 0.3):
+    if not wait_until(lambda: not client.containers.list(all=True, ignore_removed=True, filters=flt), 60, 0.3):
         raise WorkshopError("learner containers are still being removed after 60 s",
                             "run `make workshop-stop` again in a minute")
     for v in client.volumes.list(filters=flt):

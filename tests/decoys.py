@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import coursekit as ck
-from coursekit.images import build_context
+from coursekit.images import build_context, image_summaries
 
 # one state file per engine when several test hosts run in turn
 STATE = Path(os.environ.get("COURSEKIT_DECOYS", ".coursekit/decoys.json"))
@@ -32,15 +32,15 @@ def create():
     STATE.write_text(json.dumps({"decoys": {"container": box.id, "image": img.id,
                                             "volume": vol.name, "network": net.id},
                                  "course_before": sorted(course_objects(c)),
-                                 "all_containers_before": [x.id for x in c.containers.list(all=True)]}))
+                                 "all_containers_before": [x.id for x in c.containers.list(all=True, ignore_removed=True)]}))
     print(f"decoys: created the learner's own container, image, volume, network (*{tag})")
 
 
 def course_objects(c) -> set[str]:
     """Every course-labelled object on the engine (any session), as 'kind name'."""
     flt = {"label": [ck.label_filter(all_sessions=True)]}
-    return ({f"container {x.name}" for x in c.containers.list(all=True, filters=flt)}
-            | {f"image {x.short_id}" for x in c.images.list(filters=flt)}
+    return ({f"container {x.name}" for x in c.containers.list(all=True, ignore_removed=True, filters=flt)}
+            | {f"image {x['Id'].split(':')[-1][:10]}" for x in image_summaries(c, filters=flt)}
             | {f"volume {x.name}" for x in c.volumes.list(filters=flt)}
             | {f"network {x.name}" for x in c.networks.list(filters=flt)})
 
@@ -51,7 +51,7 @@ def check() -> int:
     ids = state["decoys"]
     leftovers = course_objects(c) - set(state["course_before"])
     # Unlabelled leftovers count too (e.g. a build's intermediate containers).
-    leftovers |= {f"unlabelled container {x.name}" for x in c.containers.list(all=True)
+    leftovers |= {f"unlabelled container {x.name}" for x in c.containers.list(all=True, ignore_removed=True)
                   if x.id not in state["all_containers_before"] and x.id != ids["container"]}
     getters = {"container": c.containers, "image": c.images, "volume": c.volumes,
                "network": c.networks}
