@@ -19,6 +19,7 @@ from pathlib import Path
 import coursekit as ck
 from coursekit import workshop
 from coursekit.hubclient import Learner
+from coursekit.images import image_summaries
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "notebooks/01_hello_container.ipynb"
@@ -32,9 +33,10 @@ def host_mem_used() -> int:
 
 def main(n: int, mem: str = "1g") -> dict:
     client = ck.connect()
-    keep = any(workshop.LEARNER_IMAGE in i.tags for i in client.images.list())
+    keep = any(workshop.LEARNER_IMAGE in i["RepoTags"] for i in image_summaries(client))
     base_mem = host_mem_used()
-    s = workshop.Settings(port=ck.free_port(), mem=mem, cpus=1.0)
+    s = workshop.Settings(port=ck.free_port(), mem=mem, cpus=1.0, learners=n,
+                          trusted_room=not workshop.boundary(client).isolated)
     state = workshop.start(s, client, quiet=True)
     url = f"http://127.0.0.1:{s.port}"
     results: dict = {}
@@ -51,7 +53,7 @@ def main(n: int, mem: str = "1g") -> dict:
         name = f"learner{i:02d}"
         r = {"ok": False}
         try:
-            L = Learner(url, name, state["settings"]["password"])
+            L = Learner(url, name, state["cards"][name])
             L.login()
             r["spawn_s"] = round(L.start_server(timeout=600), 1)
             L.make_token()

@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     sl = sub.add_parser("slides", help="instructor: reveal.js slides from the lessons")
     sl.add_argument("--out", type=Path, default=ROOT / "_build" / "slides")
     w = sub.add_parser("workshop", help="instructor: the JupyterHub workshop on this host")
-    w.add_argument("action", choices=["start", "stop", "status"])
+    w.add_argument("action", choices=["start", "stop", "status", "cards"],
+                   help="cards: where the learners' printable cards are")
     w.add_argument("--keep-image", action="store_true", help="stop: keep the learner image")
     lb = sub.add_parser("lab", help="start JupyterLab on the course and print its URL")
     lb.add_argument("--port", type=int)
@@ -258,7 +259,7 @@ def _registry(args) -> int:
 def room(learners: int) -> int:
     """Workshop checks, one line each; exit status 1 if the host cannot hold the room."""
     from .connect import connect
-    from .workshop import LEARNER_IMAGE, Settings, chp_command, mem_bytes, status
+    from .workshop import LEARNER_IMAGE, Settings, boundary, chp_command, mem_bytes, status
     from .images import image_summaries
     ok = True
     s = Settings.from_env()
@@ -273,6 +274,9 @@ def room(learners: int) -> int:
     _line(None if learners * s.cpus > 4 * cpus else True, "cpu",
           f"{learners} x {s.cpus:g} CPU limits on {cpus} cores (fine while most learners read; "
           "see workshop/CAPACITY.md)")
+    edge = boundary(client)
+    _line(True if edge.isolated else None, "boundary", str(edge)
+          + ("" if edge.isolated else " (WORKSHOP_TRUSTED_ROOM=1 to start anyway; book/instructor.md)"))
     have = any(LEARNER_IMAGE in i["RepoTags"] for i in image_summaries(client))
     _line(True if have else None, "image",
           f"{LEARNER_IMAGE} " + ("present" if have else "not built yet (`make workshop` builds it offline, ~90 s)"))
@@ -304,12 +308,19 @@ def _instructor(args) -> int:
         workshop.start()
     elif args.action == "stop":
         workshop.stop(keep_image=args.keep_image)
+    elif args.action == "cards":
+        sheet = workshop.STATE / "cards.html"
+        if not sheet.exists():
+            print("no workshop running: `make workshop` prints the cards when it starts")
+            return 1
+        print(f"{sheet}  (open it in a browser and print it; one card per learner)")
     else:
         st = workshop.status()
         if not st["running"]:
             print("no workshop running (start one: make workshop)")
             return 1
-        print(f"workshop {st['id']} at {st['url']}  (learner password {st['password']})")
+        print(f"workshop {st['id']} at {st['url']}  (learner cards: {st['cards']})")
+        print(f"  boundary: {st['boundary']}")
         for user, info in sorted(st["learners"].items()):
             print(f"  {user:<16} {info['container']}  {info['memory_mib']} MiB")
     return 0

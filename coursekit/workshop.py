@@ -9,9 +9,18 @@ Why one container instead of a privileged docker:dind sidecar: ``--privileged`` 
 work on every host (here: CAP_SYS_RESOURCE is outside the bounding set), while an inner
 dockerd runs with seven explicit capabilities, seccomp/AppArmor unconfined and a private
 cgroup namespace; and one container per learner means one limit per learner with no
-socket to share.  The trust boundary is the same as with dind: a learner who controls an
-engine with SYS_ADMIN can escape -- run workshops for people you would lend a shell to, or
-use the sysbox runtime (see ``workshop/z2jh-values.yaml``).
+socket to share.
+
+The trust boundary depends on the host's engine (``boundary()``). With ``userns-remap``
+on a cgroup v2 host, a learner container's root is an unprivileged uid on the host: its
+inner engine cannot create device nodes, mount the host's disks or write ``/proc/sys``,
+and the learner's own limits are files it cannot write (runc delegates only the child
+cgroups). Without a user namespace, a learner who controls an engine with SYS_ADMIN is
+one shell line from the host's root: ``start()`` refuses such a host unless the
+instructor declares a trusted room (``WORKSHOP_TRUSTED_ROOM=1``).
+
+Who gets in: the cards ``start()`` prints, one name and password per learner,
+no other names; the hub caps how many servers run at once.
 
 Everything is built offline from this machine: the host's Python (its standard library),
 the course's wheels, the host's docker.io binaries and static busybox, the lab images.
@@ -20,8 +29,10 @@ Every container, volume and network carries ``coursekit.course`` and
 """
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -75,7 +86,10 @@ class Settings:
     cpus: float = 1.0
     pids: int = 1024
     idle_timeout: int = 3600  # seconds without activity before a server is culled
-    password: str = ""       # shared learner password; generated when empty
+    learners: int = 30       # how many cards (accounts) to print when ``names`` is empty
+    names: str = ""          # or the learners' user names, comma-separated
+    max_servers: int = 0     # servers running at once; 0: one per card
+    trusted_room: bool = False  # allow a host without a user namespace (see boundary())
     admin_password: str = ""
     id: str = field(default_factory=lambda: "ws" + secrets.token_hex(3))
 
@@ -83,7 +97,8 @@ class Settings:
     def from_env(cls, env=os.environ) -> "Settings":
         s = cls()
         for f, cast in (("port", int), ("mem", str), ("cpus", float), ("pids", int),
-                        ("idle_timeout", int), ("password", str), ("admin_password", str)):
+                        ("idle_timeout", int), ("learners", int), ("names", str),
+                        ("max_servers", int), ("trusted_room", _flag), ("admin_password", str)):
             v = env.get("WORKSHOP_" + f.upper())
             if v:
                 try:
@@ -92,6 +107,102 @@ class Settings:
                     raise WorkshopError(f"WORKSHOP_{f.upper()}={v!r} is not a valid {cast.__name__}",
                                         f"set it like WORKSHOP_{f.upper()}={getattr(s, f)}") from None
         return s
+
+    def learner_names(self) -> list[str]:
+        """The card names: ``names`` if given, else learner01, learner02, ..."""
+        if self.names.strip():
+            names = [n.strip().lower() for n in self.names.split(",") if n.strip()]
+        else:
+            names = [f"learner{i:02d}" for i in range(1, self.learners + 1)]
+        bad = [n for n in names if not re.fullmatch(USERNAME_PATTERN, n) or n == ADMIN_USER]
+        if bad or not names or len(set(names)) != len(names):
+            raise WorkshopError(f"learner names {bad or names} are not usable",
+                                "give distinct names of lower-case letters, digits, - and _, "
+                                f"starting with a letter, none called {ADMIN_USER!r} "
+                                "(WORKSHOP_NAMES=ada,bob,...) or a count (WORKSHOP_LEARNERS=20)")
+        return names
+
+
+def _flag(v: str) -> bool:
+    if v.lower() in ("1", "true", "yes", "on"):
+        return True
+    if v.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(v)
+
+
+_flag.__name__ = "flag (1 or 0)"     # what a bad WORKSHOP_TRUSTED_ROOM's message asks for
+
+
+# --- who gets in: one card (name + password) per learner ---------------------------------
+ADMIN_USER = "instructor"
+USERNAME_PATTERN = r"[a-z][a-z0-9_-]{0,30}"
+_CARD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"   # no 0/o, 1/l/i: read off a paper card
+
+
+def card_password(rng=secrets) -> str:
+    """A password to read off a card: three groups of four, e.g. ``k7mp-x3qa-9fzt``."""
+    return "-".join("".join(rng.choice(_CARD_ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """``scrypt$<salt hex>$<hash hex>``: what the hub's state keeps instead of the password."""
+    import hashlib
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    import hmac
+    try:
+        kind, salt, _ = stored.split("$")
+    except ValueError:
+        return False
+    return kind == "scrypt" and hmac.compare_digest(hash_password(password, bytes.fromhex(salt)), stored)
+
+
+def cards_sheet(ws_id: str, url: str, cards: dict[str, str]) -> str:
+    """A printable HTML sheet: one card per learner (address, name, password)."""
+    cells = "".join(
+        f'<div class="card"><div class="url">{html.escape(url)}</div>'
+        f'<div>name <b>{html.escape(n)}</b></div><div>password <b>{html.escape(p)}</b></div>'
+        f'<div class="note">yours alone: do not share it</div></div>' for n, p in cards.items())
+    return (f"<!doctype html><meta charset='utf-8'><title>Workshop {ws_id}: learner cards</title>"
+            "<style>body{font-family:sans-serif}.card{display:inline-block;width:30%;margin:4px;"
+            "padding:10px;border:1px dashed #888;font-size:14px}.url{font-size:12px;color:#333}"
+            ".note{font-size:11px;color:#666}</style>" + cells)
+
+
+# --- the trust boundary -----------------------------------------------------------------
+@dataclass
+class Boundary:
+    """What stands between a learner and the host, read from the engine."""
+    isolated: bool
+    reasons: list[str]
+
+    def __str__(self) -> str:
+        if self.isolated:
+            return ("isolated: learner containers run in a user namespace (userns-remap) on "
+                    "cgroup v2; their root is an unprivileged uid on this host")
+        return "trusted room only: " + "; ".join(self.reasons)
+
+
+def boundary(client) -> Boundary:
+    """Isolated when the engine remaps users (``userns-remap``) and the host has cgroup v2
+    (the learner's engine gets delegated child cgroups, not its own limits)."""
+    info = client.info()
+    opts = " ".join(info.get("SecurityOptions") or [])
+    reasons = []
+    if "name=userns" not in opts:
+        reasons.append("the engine has no userns-remap, so a learner's root is this host's "
+                       "root and SYS_ADMIN in their engine reaches the host's disks")
+    if str(info.get("CgroupVersion", "1")) != "2":
+        reasons.append("cgroup v1: the learner's engine needs write access to its own "
+                       "cgroup files to set limits, so it can lift its own limits")
+    if "name=rootless" in opts:
+        reasons.append("a rootless engine cannot run the learners' inner engines")
+    return Boundary(not reasons, reasons)
 
 
 def mem_bytes(spec: str) -> int:
@@ -276,6 +387,27 @@ def _stage_rootfs(ctx: Path, client) -> None:
     save_images(client, rootfs / "opt/ck/lab-images.tar")
 
 
+def build_learner_base(client, tag: str) -> str:
+    """The learner image without the Python packages: its root file system (entrypoint,
+    the inner engine's binaries, Python, busybox, lab images) as ``tag``, FROM scratch.
+    Run it with ``IMAGE_ENV`` and the entrypoint; ``build_learner_image`` adds the wheels."""
+    ctx = STATE / "build"
+    shutil.rmtree(ctx, ignore_errors=True)
+    ctx.mkdir(parents=True)
+    _stage_rootfs(ctx, client)
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    tail: list[str] = []
+    for ev in client.api.build(path=str(ctx), tag=tag, rm=True, forcerm=True, decode=True,
+                               labels={COURSE_LABEL: COURSE}):
+        if "error" in ev:
+            raise WorkshopError(f"building {tag} failed: {ev['error'].strip()[-300:]}\n"
+                                + "".join(tail[-15:]),
+                                f"the build context is in {ctx}; fix and run `make workshop` again")
+        tail.append(ev.get("stream", ""))
+    shutil.rmtree(ctx, ignore_errors=True)
+    return tag
+
+
 def build_learner_image(client=None, quiet: bool = False) -> "docker.models.images.Image":
     """Build ``coursekit/workshop-learner:1`` offline (about a minute); reuse it if present."""
     client = client or connect()
@@ -286,23 +418,9 @@ def build_learner_image(client=None, quiet: bool = False) -> "docker.models.imag
     say = printer(quiet)
     ensure_images(client, quiet=quiet)
     wheels = collect_wheels(ROOT / ".coursekit" / "wheels", quiet=quiet)
-    ctx = STATE / "build"
-    shutil.rmtree(ctx, ignore_errors=True)
-    ctx.mkdir(parents=True)
     say(f"Building {LEARNER_IMAGE} offline (host Python, course wheels, docker.io binaries) ...")
     t0 = time.monotonic()
-    _stage_rootfs(ctx, client)
-    shutil.copytree(wheels, ctx / "rootfs" / "wheels", copy_function=os.link)
-    (ctx / "Dockerfile").write_text(DOCKERFILE)
-    base = LEARNER_IMAGE + "-base"
-    tail: list[str] = []
-    for ev in client.api.build(path=str(ctx), tag=base, rm=True, forcerm=True, decode=True):
-        if "error" in ev:
-            raise WorkshopError(f"building {base} failed: {ev['error'].strip()[-300:]}\n"
-                                + "".join(tail[-15:]),
-                                f"the build context is in {ctx}; fix and run `make workshop` again")
-        tail.append(ev.get("stream", ""))
-    shutil.rmtree(ctx, ignore_errors=True)
+    base = build_learner_base(client, LEARNER_IMAGE + "-base")
     say("  root file system staged and imported; installing the course's wheels ...")
     box = client.containers.create(
         base, ["sh", "-c", INSTALL.format(requirements=" ".join(
@@ -400,7 +518,8 @@ def status(client=None) -> dict:
         return {"running": False}
     up = _alive(state.get("pid")) and _http_status(_hub_url(state) + "/hub/health") == 200
     out = {"running": up, "url": state["public_url"], "id": state["settings"]["id"],
-           "password": state["settings"]["password"], "learners": {}}
+           "cards": str(STATE / "cards.html"), "boundary": state.get("boundary", ""),
+           "learners": {}}
     client = client or connect()
     for c in client.containers.list(ignore_removed=True, filters={"label": f"{WORKSHOP_LABEL}={state['settings']['id']}"}):
         user = c.labels.get(LEARNER_LABEL)
@@ -424,25 +543,44 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
         stop(client, quiet=True)
     s = settings or Settings.from_env()
     mem_bytes(s.mem)
+    names = s.learner_names()
+    if s.max_servers < 0:
+        raise WorkshopError(f"WORKSHOP_MAX_SERVERS={s.max_servers} is negative",
+                            "give how many servers may run at once, or 0 for one per card")
+    edge = boundary(client)
+    if not edge.isolated and not s.trusted_room:
+        raise WorkshopError(
+            "this host cannot keep strangers apart: " + "; ".join(edge.reasons),
+            "for a room of strangers, run the workshop on a cgroup v2 host whose engine has "
+            '"userns-remap": "default" in /etc/docker/daemon.json (book/instructor.md, '
+            "'Trust'); for a room you would lend this machine's root to, set "
+            "WORKSHOP_TRUSTED_ROOM=1")
     check_port_free(s.port, host="0.0.0.0")
     chp = chp_command(quiet=quiet)
     build_learner_image(client, quiet=quiet)
     STATE.mkdir(parents=True, exist_ok=True)
-    s.password = s.password or secrets.token_hex(4)
+    STATE.chmod(0o700)
     s.admin_password = s.admin_password or secrets.token_hex(16)
-    if len(s.password) < 8 or len(s.admin_password) < 32 or s.password == s.admin_password:
-        raise WorkshopError("the learners' password needs 8 or more characters and the "
-                            "instructor's 32 or more (and they must differ)",
-                            "set WORKSHOP_PASSWORD / WORKSHOP_ADMIN_PASSWORD accordingly, "
-                            "or leave them unset to get generated ones")
+    if len(s.admin_password) < 32:
+        raise WorkshopError("the instructor's password needs 32 or more characters",
+                            "set WORKSHOP_ADMIN_PASSWORD accordingly, or leave it unset to get "
+                            "a generated one")
+    cards = {n: card_password() for n in names}
     net = client.networks.create(f"ck-{s.id}-net", driver="bridge", labels=workshop_labels(s.id))
     gateway = client.networks.get(net.id).attrs["IPAM"]["Config"][0]["Gateway"]
+    public_url = f"http://{_public_host()}:{s.port}"
     state = {"settings": asdict(s), "network": net.name, "gateway": gateway,
              "hub_port": free_port(), "proxy_api_port": free_port(), "chp": chp,
-             "api_token": secrets.token_hex(32),
-             "public_url": f"http://{_public_host()}:{s.port}"}
+             "api_token": secrets.token_hex(32), "public_url": public_url,
+             "boundary": str(edge), "isolated": edge.isolated,
+             "accounts": {**{n: hash_password(p) for n, p in cards.items()},
+                          ADMIN_USER: hash_password(s.admin_password)}}
+    state["settings"]["admin_password"] = ""          # kept as a hash in "accounts" only
     _state_file().write_text(json.dumps(state, indent=1))
     _state_file().chmod(0o600)
+    sheet = STATE / "cards.html"
+    sheet.touch(mode=0o600)
+    sheet.write_text(cards_sheet(s.id, public_url, cards))
     log = open(STATE / "hub.log", "ab")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=STATE,
@@ -458,12 +596,14 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
         raise WorkshopError(f"JupyterHub did not start:\n{tail}",
                             "read the log above; `python -m coursekit workshop stop` cleans up")
     say(f"Workshop {s.id} is up: {state['public_url']}  (on this machine: {_hub_url(state)})\n"
-        f"  learners: any user name, password {s.password}\n"
-        f"  instructor: user 'instructor', password {s.admin_password}\n"
+        f"  learners: {len(cards)} cards to print and hand out, one each: {sheet}\n"
+        f"  instructor: user {ADMIN_USER!r}, password {s.admin_password}\n"
+        f"  at most {s.max_servers or len(cards)} servers at once\n"
+        f"  boundary: {edge}\n"
         f"  per learner: {s.mem} memory, {s.cpus:g} CPU, {s.pids} processes, culled after "
         f"{s.idle_timeout} s idle\n"
         "  stop it and remove everything it created: make workshop-stop")
-    return state
+    return {**state, "cards": cards}
 
 
 def _public_host() -> str:

@@ -172,6 +172,14 @@ if wait $vm_job; then
     echo "v2vm: a user outside the docker group is refused (socket and TCP)"
   fi
   ( eval "$(bash tests/hosts/v2vm.sh env)"; export TMPDIR=$COURSEKIT_SHARED_DIR; host_suite v2vm ) || status=1
+  # The workshop's isolated boundary: after the notebooks, the VM's engine is switched to
+  # userns-remap and every attack of tests/workshop/test_boundary.py must fail there.
+  boundary_suite() {
+    bash tests/hosts/v2vm.sh userns || return 1
+    ( eval "$(bash tests/hosts/v2vm.sh env)"
+      COURSEKIT_REQUIRE_ISOLATED=1 $PY -m pytest tests/workshop/test_boundary.py -q -s -p no:cacheprovider )
+  }
+  timed "v2vm workshop boundary (userns-remap)" run boundary_suite
 else
   echo "v2vm: FAILED to start:"; tail -n 60 .coursekit/v2vm-start.log; status=1
 fi

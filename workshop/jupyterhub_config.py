@@ -9,8 +9,10 @@ import sys
 
 import docker
 
-from coursekit.workshop import (ENGINE_SOCKET, LEARNER_IMAGE, LEARNER_LABEL, STATE, Settings,
-                                learner_host_config, learner_names, mem_bytes, workshop_labels)
+from coursekit.hubauth import CardAuthenticator
+from coursekit.workshop import (ADMIN_USER, ENGINE_SOCKET, LEARNER_IMAGE, LEARNER_LABEL, STATE,
+                                USERNAME_PATTERN, Settings, learner_host_config, learner_names,
+                                mem_bytes, workshop_labels)
 
 state = json.loads((STATE / "state.json").read_text())
 s = Settings(**state["settings"])
@@ -27,13 +29,14 @@ c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "cookie_secret")
 c.JupyterHub.cleanup_servers = True                           # hub stop -> servers stop
 
-# --- who gets in: any name + the shared workshop password; 'instructor' is admin ----------
-c.JupyterHub.authenticator_class = "shared-password"
-c.SharedPasswordAuthenticator.user_password = s.password
-c.SharedPasswordAuthenticator.admin_password = s.admin_password
-c.Authenticator.admin_users = {"instructor"}
-c.Authenticator.allow_all = True
-c.Authenticator.username_pattern = r"^[a-z][a-z0-9_-]{0,30}$"
+# --- who gets in: the names and passwords on the instructor's cards; 'instructor' is admin --
+c.JupyterHub.authenticator_class = CardAuthenticator
+c.CardAuthenticator.accounts = state["accounts"]
+c.Authenticator.admin_users = {ADMIN_USER}
+c.Authenticator.allowed_users = set(state["accounts"])
+c.Authenticator.allow_all = False
+c.Authenticator.username_pattern = f"^{USERNAME_PATTERN}$"
+c.JupyterHub.active_server_limit = s.max_servers or len(state["accounts"]) - 1
 
 # --- each learner's server -------------------------------------------------------------
 c.JupyterHub.spawner_class = "docker"

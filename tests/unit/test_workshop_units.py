@@ -115,3 +115,80 @@ def test_z2jh_values_give_each_learner_an_engine_sidecar(z2jh):
     assert engine["resources"]["limits"]["memory"]   # a hog stops at the learner's limit
     assert "/var/run/docker.sock" not in yaml.safe_dump(su)   # never the node's socket
     assert str(su["fsGid"]) in " ".join(engine["args"])       # socket group = learner's group
+
+
+# --- who gets in: cards --------------------------------------------------------------------
+def test_card_passwords_are_readable_and_distinct():
+    seen = {workshop.card_password() for _ in range(200)}
+    assert len(seen) == 200
+    for p in seen:
+        assert re.fullmatch(r"[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}", p), p
+        assert not set(p) & set("01ilo")
+
+
+def test_password_hashes_match_only_their_password():
+    stored = workshop.hash_password("k7mp-x3qa-9fzt")
+    assert stored.startswith("scrypt$") and "k7mp" not in stored
+    assert workshop.password_matches("k7mp-x3qa-9fzt", stored)
+    assert workshop.hash_password("k7mp-x3qa-9fzt") != stored          # salted
+    for wrong in ("k7mp-x3qa-9fzT", "", "k7mp-x3qa-9fz"):
+        assert not workshop.password_matches(wrong, stored)
+    assert not workshop.password_matches("x", "plain-text-password")    # not a hash: refused
+
+
+def test_learner_names_from_a_count_or_a_list_and_bad_names_refused():
+    assert workshop.Settings(learners=3).learner_names() == ["learner01", "learner02", "learner03"]
+    assert workshop.Settings(names=" Ada, bob ,cyd").learner_names() == ["ada", "bob", "cyd"]
+    for bad in ("ada,ada", "ada,instructor", "9lives", "a b", ","):
+        with pytest.raises(workshop.WorkshopError, match="not usable") as err:
+            workshop.Settings(names=bad).learner_names()
+        assert "WORKSHOP_NAMES" in err.value.fix
+
+
+def test_trusted_room_is_an_explicit_flag():
+    assert workshop.Settings.from_env({}).trusted_room is False
+    assert workshop.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "1"}).trusted_room is True
+    assert workshop.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "no"}).trusted_room is False
+    with pytest.raises(workshop.WorkshopError, match="WORKSHOP_TRUSTED_ROOM='maybe'"):
+        workshop.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "maybe"})
+
+
+class _Info:
+    """A stand-in for a docker client: boundary() reads only info()."""
+    def __init__(self, **info):
+        self._info = info
+
+    def info(self):
+        return self._info
+
+
+@pytest.mark.parametrize("opts, cgroup, isolated, why", [
+    (["name=seccomp,profile=builtin", "name=userns", "name=cgroupns"], "2", True, None),
+    (["name=seccomp,profile=builtin", "name=cgroupns"], "2", False, "userns-remap"),
+    (["name=seccomp,profile=builtin", "name=userns"], "1", False, "cgroup v1"),
+    (["name=seccomp,profile=builtin", "name=rootless", "name=userns"], "2", False, "rootless"),
+])
+def test_boundary_reads_the_engines_user_namespace_and_cgroup_version(opts, cgroup, isolated, why):
+    edge = workshop.boundary(_Info(SecurityOptions=opts, CgroupVersion=cgroup))
+    assert edge.isolated is isolated
+    assert str(edge).startswith("isolated" if isolated else "trusted room only")
+    if why:
+        assert any(why in r for r in edge.reasons)
+
+
+def test_the_hub_login_accepts_a_card_and_nothing_else():
+    import asyncio
+    from coursekit.hubauth import CardAuthenticator
+    auth = CardAuthenticator(accounts={"ada": workshop.hash_password("aaaa-bbbb-cccc"),
+                                       "bob": workshop.hash_password("dddd-eeee-ffff")})
+    login = lambda u, p: asyncio.run(auth.authenticate(None, {"username": u, "password": p}))
+    assert login("ada", "aaaa-bbbb-cccc") == "ada"
+    assert login("ADA", "aaaa-bbbb-cccc") == "ada"            # names are normalised, not new
+    assert login("ada", "dddd-eeee-ffff") is None              # bob's password
+    assert login("mallory", "aaaa-bbbb-cccc") is None          # no card
+    assert login("ada", "") is None
+
+
+def test_the_cards_sheet_escapes_and_holds_one_card_each():
+    sheet = workshop.cards_sheet("ws1", "http://10.0.0.5:8000", {"ada": "a<b", "bob": "pw2"})
+    assert sheet.count('class="card"') == 2 and "a&lt;b" in sheet and "http://10.0.0.5:8000" in sheet

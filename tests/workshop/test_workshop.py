@@ -1,7 +1,9 @@
 """End to end: a workshop hub on this host, three learners, each with their own engine.
 
 Starts the hub exactly as `make workshop` does (offline learner image, JupyterHub,
-DockerSpawner), logs three learners in through the login form, runs the hello lesson
+DockerSpawner, one card per learner, at most four servers), tries the attacks a room of
+strangers could (unknown names, another learner's password, a fifth server, another
+learner's server), logs three learners in through the login form, runs the hello lesson
 in each through a real kernel, checks that no learner sees another's containers, that
 a memory hog is stopped inside its learner's limit while the others carry on, that
 reset and idle culling work, and that stopping leaves nothing behind.
@@ -99,7 +101,12 @@ def hub():
     client = ck.connect()
     before = inventory(client)
     keep_image = any(t == workshop.LEARNER_IMAGE for i in client.images.list() for t in i.tags)
-    s = workshop.Settings(port=ck.free_port(), mem=LIMIT, cpus=1.0, pids=1024)
+    edge = workshop.boundary(client)
+    print(f"\nthis host's boundary: {edge}")
+    # A host without a user namespace runs the test as the trusted room it would need to be.
+    s = workshop.Settings(port=ck.free_port(), mem=LIMIT, cpus=1.0, pids=1024,
+                          names=",".join(NAMES + ["dee", "eve"]), max_servers=4,
+                          trusted_room=not edge.isolated)
     t0 = time.monotonic()
     state = workshop.start(s, client)
     measured["hub_start_s"] = round(time.monotonic() - t0, 1)
@@ -116,16 +123,42 @@ def learner_container(hub, name):
     return found[0]
 
 
-def test_wrong_password_is_refused(hub):
-    with pytest.raises(HubError, match="refused"):
-        Learner(hub["url"], "mallory", "not-the-password").login()
+def test_a_host_without_a_user_namespace_is_refused_unless_the_room_is_trusted():
+    """Runs before the hub starts: start() checks the boundary before it builds anything."""
+    client = ck.connect()
+    edge = workshop.boundary(client)
+    if edge.isolated:
+        assert str(edge).startswith("isolated")
+        return
+    assert any("userns-remap" in r or "cgroup v1" in r for r in edge.reasons)
+    with pytest.raises(workshop.WorkshopError) as err:
+        workshop.start(workshop.Settings(port=ck.free_port(), names="ada"), client, quiet=True)
+    assert "cannot keep strangers apart" in str(err.value)
+    assert "WORKSHOP_TRUSTED_ROOM=1" in err.value.fix and "userns-remap" in err.value.fix
+    assert workshop.read_state() is None                 # no hub state was written
+
+
+def test_only_a_card_opens_its_own_account(hub):
+    """Attack: log in under a name that is on no card, or as another learner."""
+    cards = hub["state"]["cards"]
+    attempts = [("mallory", "not-the-password"),          # a name on no card
+                ("mallory", cards["ada"]),                # a real password, an unknown name
+                ("ada", cards["bob"]),                    # bob's card, ada's name
+                ("ada", "")]
+    for name, password in attempts:
+        with pytest.raises(HubError, match="refused"):
+            Learner(hub["url"], name, password).login()
+    # the hub's secrets stay on the host, readable by root alone
+    assert oct(workshop.STATE.stat().st_mode & 0o777) == "0o700"
+    state_text = (workshop.STATE / "state.json").read_text()
+    assert cards["ada"] not in state_text and "scrypt$" in state_text
 
 
 def test_three_learners_log_in_and_run_the_hello_lesson(hub):
-    password = hub["state"]["settings"]["password"]
+    cards = hub["state"]["cards"]
 
     def one(name):
-        L = Learner(hub["url"], name, password)
+        L = Learner(hub["url"], name, cards[name])
         L.login()
         spawn_s = L.start_server()
         L.make_token()
@@ -263,7 +296,7 @@ def test_a_learner_logs_in_with_a_real_browser_and_gets_jupyterlab(hub):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{hub['url']}/hub/login")
             page.fill("#username_input", "dee")
-            page.fill("#password_input", hub["state"]["settings"]["password"])
+            page.fill("#password_input", hub["state"]["cards"]["dee"])
             page.click("#login_submit")
             # the spawn-pending page, then JupyterLab on the start page
             page.wait_for_url("**/user/dee/lab/**", timeout=180_000)
@@ -280,6 +313,23 @@ def test_a_learner_logs_in_with_a_real_browser_and_gets_jupyterlab(hub):
         finally:
             browser.close()
     assert learner_container(hub, "dee").status == "running"
+
+
+def test_the_hub_caps_servers_and_a_learner_cannot_enter_anothers(hub):
+    """Attacks: a fifth server beyond the cap of four; ada's token on bob's server."""
+    if len(hub["kernels"]) < 3:
+        pytest.skip("needs the three learners and dee's server")
+    eve = Learner(hub["url"], "eve", hub["state"]["cards"]["eve"])
+    eve.login()                                          # her card is valid ...
+    with pytest.raises(HubError, match="429"):
+        eve.start_server(timeout=30)                     # ... but four servers already run
+    ada = hub["learners"]["ada"]
+    r = ada.http.get(f"{hub['url']}/user/bob/api/kernels", allow_redirects=False, timeout=30,
+                     headers={"Authorization": f"token {ada.token}"})
+    assert r.status_code == 403, (r.status_code, r.text[:200])
+    # and from inside ada's server: the hub's state directory is not there
+    r = hub["kernels"]["ada"].execute(f"import os; print('STATE', os.path.exists({str(workshop.STATE)!r}))")
+    assert "STATE False" in r.output, r.output
 
 
 def test_reset_removes_one_learners_work_and_no_one_elses(hub):

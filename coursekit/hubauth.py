@@ -1,0 +1,24 @@
+"""The workshop hub's login: the names and passwords on the instructor's cards, nothing else.
+
+Loaded by ``workshop/jupyterhub_config.py``; the hub's state holds only scrypt hashes.
+"""
+from __future__ import annotations
+
+from jupyterhub.auth import Authenticator
+from traitlets import Dict
+
+from .workshop import password_matches
+
+
+class CardAuthenticator(Authenticator):
+    """One account per card: an unknown name, or another learner's password, is refused."""
+
+    accounts = Dict(config=True, help="user name -> scrypt hash of the password")
+
+    async def authenticate(self, handler, data):
+        name = self.normalize_username(str(data.get("username", "")))
+        stored = self.accounts.get(name)
+        if stored and password_matches(str(data.get("password", "")), stored):
+            return name
+        self.log.warning("login refused for %r", name)
+        return None
