@@ -273,7 +273,7 @@ def room(learners: int) -> int:
     cpus = info["NCPU"]
     _line(None if learners * s.cpus > 4 * cpus else True, "cpu",
           f"{learners} x {s.cpus:g} CPU limits on {cpus} cores (fine while most learners read; "
-          "see workshop/CAPACITY.md)")
+          "see book/capacity.md)")
     edge = boundary(client)
     _line(True if edge.isolated else None, "boundary", str(edge)
           + ("" if edge.isolated else " (WORKSHOP_TRUSTED_ROOM=1 to start anyway; book/instructor.md)"))

@@ -379,6 +379,7 @@ def _stage_rootfs(ctx: Path, client) -> None:
     settings.write_text(json.dumps(lab_overrides(), indent=2))
     for d in ("tmp", "root", "run", "var/lib/docker", "home/jovyan/.coursekit"):
         (rootfs / d).mkdir(parents=True, exist_ok=True)
+    (rootfs / "tmp").chmod(0o1777)            # the learner's docker build writes there
     for part in ("notebooks", "exercises"):
         for f in (ROOT / part).rglob("*"):
             rel = f.relative_to(ROOT)

@@ -86,10 +86,11 @@ def learner(client):
         **workshop.learner_host_config(s))
     t0 = time.monotonic()
     try:
-        while box.exec_run(["docker", "version"], user="jovyan").exit_code != 0:
+        # ready: the engine answers and the entrypoint has loaded the lab images
+        while box.exec_run(["docker", "image", "inspect", ck.BUSYBOX], user="jovyan").exit_code != 0:
             box.reload()
             assert box.status == "running", box.logs().decode()[-2000:]
-            assert time.monotonic() - t0 < 300, "the learner's engine did not start in 300 s"
+            assert time.monotonic() - t0 < 300, "the learner's engine and images not ready in 300 s"
             time.sleep(1)
         print(f"\nlearner's engine up in {time.monotonic() - t0:.0f} s")
         yield box
