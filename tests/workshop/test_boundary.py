@@ -25,6 +25,7 @@ from coursekit import workshop
 IMAGE = "coursekit/workshop-boundary:1"
 LIMIT = "1g"
 MARKER = "/ck-boundary-marker"
+LOADED: list[str] = []          # images this module put on the engine under test
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,7 @@ def _ensure_image(client) -> None:
     except docker.errors.ImageNotFound:
         ck.ensure_images(local, quiet=True)
         client.images.load(local.images.get(ck.BUSYBOX).save(named=True))
+        LOADED.append(ck.BUSYBOX)
     try:
         client.images.get(IMAGE)
         return
@@ -97,7 +99,8 @@ def learner(client):
     finally:
         box.remove(force=True)
         host(client, f"rm -f {MARKER}")
-        client.images.remove(IMAGE)          # each test removes what it creates
+        for tag in [IMAGE, *LOADED]:         # each test removes what it creates
+            client.images.remove(tag)
 
 
 def as_learner(box, script: str) -> tuple[int, str]:
