@@ -90,6 +90,8 @@ class Settings:
     names: str = ""          # or the learners' user names, comma-separated
     max_servers: int = 0     # servers running at once; 0: one per card
     trusted_room: bool = False  # allow a host without a user namespace (see boundary())
+    disk: str = "4g"         # per learner: their engine's storage + home, one file system; 0: none
+    subnets: str = "172.30.0.0/16"   # carved into one /26 network per learner
     admin_password: str = ""
     id: str = field(default_factory=lambda: "ws" + secrets.token_hex(3))
 
@@ -98,7 +100,8 @@ class Settings:
         s = cls()
         for f, cast in (("port", int), ("mem", str), ("cpus", float), ("pids", int),
                         ("idle_timeout", int), ("learners", int), ("names", str),
-                        ("max_servers", int), ("trusted_room", _flag), ("admin_password", str)):
+                        ("max_servers", int), ("trusted_room", _flag), ("disk", str),
+                        ("subnets", str), ("admin_password", str)):
             v = env.get("WORKSHOP_" + f.upper())
             if v:
                 try:
@@ -108,7 +111,7 @@ class Settings:
                                         f"set it like WORKSHOP_{f.upper()}={getattr(s, f)}") from None
         return s
 
-    def learner_names(self) -> list[str]:
+    def card_names(self) -> list[str]:
         """The card names: ``names`` if given, else learner01, learner02, ..."""
         if self.names.strip():
             names = [n.strip().lower() for n in self.names.split(",") if n.strip()]
@@ -228,7 +231,129 @@ def learner_names(ws_id: str, user: str) -> dict[str, str]:
     """Per-learner object names (the hub's escaped user name goes in)."""
     return {"container": f"ck-{ws_id}-learner-{user}",
             "engine_volume": f"ck-{ws_id}-engine-{user}",
-            "home_volume": f"ck-{ws_id}-home-{user}"}
+            "home_volume": f"ck-{ws_id}-home-{user}",
+            "network": f"ck-{ws_id}-net-{user}"}
+
+
+def disk_bytes(spec: str) -> int:
+    """'4g' / '512m' -> bytes; '0' -> 0 (no per-learner file system)."""
+    s = str(spec).strip().lower().rstrip("b")
+    if s in ("0", ""):
+        return 0
+    mult = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}.get(s[-1:], 1)
+    try:
+        value = int(float(s[:-1] if s[-1:] in "kmgt" else s) * mult)
+    except ValueError:
+        raise WorkshopError(f"disk size {spec!r} is not a size", "use e.g. WORKSHOP_DISK=4g") from None
+    if value < 512 * 2**20:
+        raise WorkshopError(f"disk size {spec!r} is below 512 MiB",
+                            "a learner's engine and home need at least 512m; 4g is comfortable")
+    return value
+
+
+def free_subnet(wanted: str, used: list[str], prefix: int = 26) -> str | None:
+    """The first /``prefix`` of ``wanted`` that overlaps none of ``used`` (CIDRs)."""
+    import ipaddress
+    taken = [ipaddress.ip_network(u, strict=False) for u in used if ":" not in u]
+    for sub in ipaddress.ip_network(wanted).subnets(new_prefix=prefix):
+        if not any(sub.overlaps(t) for t in taken):
+            return str(sub)
+    return None
+
+
+def _host_routes() -> list[str]:
+    """This host's IPv4 routes as CIDRs (from /proc/net/route), the default route left out."""
+    import ipaddress
+    import socket
+    import struct
+    out = []
+    for line in Path("/proc/net/route").read_text().splitlines()[1:]:
+        f = line.split()
+        dest, mask = (socket.inet_ntoa(struct.pack("<L", int(x, 16))) for x in (f[1], f[7]))
+        if mask != "0.0.0.0":
+            out.append(str(ipaddress.ip_network(f"{dest}/{mask}", strict=False)))
+    return out
+
+
+def learner_network(client, s: "Settings", user: str) -> str:
+    """The learner's own bridge network (a /26 of ``s.subnets``): their server is alone on
+    it, so a port they publish is reachable by them and the host (hub, proxy), no one else."""
+    name = learner_names(s.id, user)["network"]
+    try:
+        client.networks.get(name)
+        return name
+    except docker.errors.NotFound:
+        pass
+    used = _host_routes() + [c["Subnet"] for n in client.api.networks()
+                             for c in ((n.get("IPAM") or {}).get("Config") or []) if c.get("Subnet")]
+    subnet = free_subnet(s.subnets, used)
+    if subnet is None:
+        raise WorkshopError(f"no free /26 left in {s.subnets} for {user}'s network",
+                            "set WORKSHOP_SUBNETS to a larger or unused range, e.g. 10.213.0.0/16")
+    client.networks.create(name, driver="bridge", labels={**workshop_labels(s.id), LEARNER_LABEL: user},
+                           ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)]))
+    return name
+
+
+def _disks() -> Path:
+    return STATE / "disks"
+
+
+def learner_disk(s: "Settings", user: str) -> Path | None:
+    """The learner's own file system (``s.disk``, a sparse ext4 file, loop-mounted on the
+    host) holding their engine's storage and home: filling it stops at the quota."""
+    size = disk_bytes(s.disk)
+    if not size:
+        return None
+    img, mnt = _disks() / f"{user}.ext4", _disks() / user
+    if not os.path.ismount(mnt):
+        _disks().mkdir(parents=True, exist_ok=True)
+        if not img.exists():
+            with open(img, "wb") as f:
+                f.truncate(size)
+            _run(["mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1",
+                  str(img)], f"making {user}'s file system")
+        mnt.mkdir(exist_ok=True)
+        _run(["mount", "-o", "loop", str(img), str(mnt)], f"mounting {user}'s file system")
+    for sub in ("engine", "home"):
+        (mnt / sub).mkdir(exist_ok=True)
+    return mnt
+
+
+def release_disk(user: str, delete: bool) -> None:
+    """Unmount the learner's file system (its loop device goes with it); ``delete`` also
+    removes the file, i.e. all their work."""
+    img, mnt = _disks() / f"{user}.ext4", _disks() / user
+    if os.path.ismount(mnt):
+        _run(["umount", str(mnt)], f"unmounting {user}'s file system")
+    if delete:
+        img.unlink(missing_ok=True)
+        if mnt.is_dir():
+            mnt.rmdir()
+
+
+def _run(cmd: list[str], what: str) -> None:
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise WorkshopError(f"{what} failed: {' '.join(cmd)}: {(r.stderr or r.stdout).strip()[-300:]}",
+                            "the workshop needs root, loop devices and mkfs.ext4 for per-learner "
+                            "disks; or set WORKSHOP_DISK=0 (no disk quota)")
+
+
+def prepare_learner(client, s: "Settings", user: str) -> str:
+    """Before a learner's server starts: their network, file system and two labelled
+    volumes (engine storage, home) on it. Returns the network's name."""
+    names = learner_names(s.id, user)
+    net = learner_network(client, s, user)
+    disk = learner_disk(s, user)
+    for key, sub in (("engine_volume", "engine"), ("home_volume", "home")):
+        opts = {"type": "none", "o": "bind", "device": str(disk / sub)} if disk else None
+        try:
+            client.volumes.get(names[key])
+        except docker.errors.NotFound:
+            client.volumes.create(names[key], driver="local", driver_opts=opts,
+                                  labels={**workshop_labels(s.id), LEARNER_LABEL: user})
+    return net
 
 
 def learner_host_config(s: Settings) -> dict:
@@ -544,7 +669,11 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
         stop(client, quiet=True)
     s = settings or Settings.from_env()
     mem_bytes(s.mem)
-    names = s.learner_names()
+    if disk_bytes(s.disk) and (os.geteuid() != 0 or not shutil.which("mkfs.ext4")):
+        raise WorkshopError("per-learner disks need root and mkfs.ext4 (e2fsprogs)",
+                            "run `make workshop` as root, or set WORKSHOP_DISK=0 (no disk quota)")
+    free_subnet(s.subnets, [])            # a bad WORKSHOP_SUBNETS fails here, not at a login
+    names = s.card_names()
     if s.max_servers < 0:
         raise WorkshopError(f"WORKSHOP_MAX_SERVERS={s.max_servers} is negative",
                             "give how many servers may run at once, or 0 for one per card")
@@ -653,6 +782,9 @@ def reset_learner(user: str, client=None, quiet: bool = False) -> list[str]:
     for v in client.volumes.list(filters=flt):
         v.remove(force=True)
         removed.append(v.name)
+    for n in client.networks.list(filters=flt):
+        n.remove()
+    release_disk(user, delete=True)
     if not quiet:
         print(f"Reset {user}: server stopped, removed {', '.join(removed) or 'no volumes'}")
     return removed
@@ -693,6 +825,9 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
         gone("volumes", v, v.name, force=True)
     for n in client.networks.list(filters=flt):
         gone("networks", n, n.name)
+    if _disks().is_dir():
+        for img in _disks().glob("*.ext4"):
+            release_disk(img.stem, delete=True)
     try:
         if not keep_image:
             client.images.remove(LEARNER_IMAGE)

@@ -12,7 +12,7 @@ import docker
 from coursekit.hubauth import CardAuthenticator
 from coursekit.workshop import (ADMIN_USER, ENGINE_SOCKET, LEARNER_IMAGE, LEARNER_LABEL, STATE,
                                 USERNAME_PATTERN, Settings, learner_host_config, learner_names,
-                                mem_bytes, workshop_labels)
+                                mem_bytes, prepare_learner, workshop_labels)
 
 state = json.loads((STATE / "state.json").read_text())
 s = Settings(**state["settings"])
@@ -42,7 +42,7 @@ c.JupyterHub.active_server_limit = s.max_servers or len(state["accounts"]) - 1
 c.JupyterHub.spawner_class = "docker"
 c.DockerSpawner.image = LEARNER_IMAGE
 c.DockerSpawner.pull_policy = "never"                         # built offline by start()
-c.DockerSpawner.network_name = state["network"]
+c.DockerSpawner.network_name = state["network"]              # replaced per learner by prepare()
 c.DockerSpawner.use_internal_ip = True
 c.DockerSpawner.remove = True                                 # volumes keep the learner's work
 names = learner_names(s.id, "{username}")
@@ -60,16 +60,12 @@ c.Spawner.start_timeout = 300                          # a whole room logging in
 c.Spawner.http_timeout = 240
 
 
-def create_labelled_volumes(spawner):
-    """Docker would create the volumes on first start, unlabelled; make them labelled."""
-    client = docker.from_env()
-    user = spawner.escaped_name
-    for key in ("engine_volume", "home_volume"):
-        client.volumes.create(learner_names(s.id, user)[key],
-                              labels={**workshop_labels(s.id), LEARNER_LABEL: user})
+def prepare(spawner):
+    """The learner's own network, disk and labelled volumes, before their server starts."""
+    spawner.network_name = prepare_learner(docker.from_env(), s, spawner.escaped_name)
 
 
-c.Spawner.pre_spawn_hook = create_labelled_volumes
+c.Spawner.pre_spawn_hook = prepare
 
 # --- services: idle culling, and the course's admin token (instructor commands, tests) --
 cull_every = max(10, min(300, s.idle_timeout // 4))

@@ -47,7 +47,7 @@ def test_learner_host_config_has_no_privileged_and_caps_swap():
 def test_learner_names_are_per_workshop_and_user():
     n = workshop.learner_names("ws1", "ada")
     assert n == {"container": "ck-ws1-learner-ada", "engine_volume": "ck-ws1-engine-ada",
-                 "home_volume": "ck-ws1-home-ada"}
+                 "home_volume": "ck-ws1-home-ada", "network": "ck-ws1-net-ada"}
 
 
 def test_learner_requirements_come_from_the_pins():
@@ -137,11 +137,11 @@ def test_password_hashes_match_only_their_password():
 
 
 def test_learner_names_from_a_count_or_a_list_and_bad_names_refused():
-    assert workshop.Settings(learners=3).learner_names() == ["learner01", "learner02", "learner03"]
-    assert workshop.Settings(names=" Ada, bob ,cyd").learner_names() == ["ada", "bob", "cyd"]
+    assert workshop.Settings(learners=3).card_names() == ["learner01", "learner02", "learner03"]
+    assert workshop.Settings(names=" Ada, bob ,cyd").card_names() == ["ada", "bob", "cyd"]
     for bad in ("ada,ada", "ada,instructor", "9lives", "a b", ","):
         with pytest.raises(workshop.WorkshopError, match="not usable") as err:
-            workshop.Settings(names=bad).learner_names()
+            workshop.Settings(names=bad).card_names()
         assert "WORKSHOP_NAMES" in err.value.fix
 
 
@@ -192,3 +192,27 @@ def test_the_hub_login_accepts_a_card_and_nothing_else():
 def test_the_cards_sheet_escapes_and_holds_one_card_each():
     sheet = workshop.cards_sheet("ws1", "http://10.0.0.5:8000", {"ada": "a<b", "bob": "pw2"})
     assert sheet.count('class="card"') == 2 and "a&lt;b" in sheet and "http://10.0.0.5:8000" in sheet
+
+
+# --- each learner's own network and disk ----------------------------------------------------
+def test_disk_sizes_and_clear_errors():
+    assert workshop.disk_bytes("4g") == 4 * 2**30
+    assert workshop.disk_bytes("0") == 0                  # no per-learner file system
+    with pytest.raises(workshop.WorkshopError, match="below 512 MiB"):
+        workshop.disk_bytes("100m")
+    with pytest.raises(workshop.WorkshopError, match="not a size") as err:
+        workshop.disk_bytes("big")
+    assert "WORKSHOP_DISK" in err.value.fix
+
+
+def test_free_subnet_skips_what_is_taken():
+    assert workshop.free_subnet("172.30.0.0/16", []) == "172.30.0.0/26"
+    assert workshop.free_subnet("172.30.0.0/16", ["172.30.0.0/26", "172.30.0.64/27"]) == "172.30.0.128/26"
+    assert workshop.free_subnet("172.30.0.0/16", ["172.16.0.0/12"]) is None    # all overlap
+    assert workshop.free_subnet("10.9.0.0/25", ["10.9.0.0/26", "fd00::/64"]) == "10.9.0.64/26"
+
+
+def test_host_routes_are_cidrs_without_the_default_route():
+    import ipaddress
+    routes = workshop._host_routes()
+    assert routes and all(ipaddress.ip_network(r).prefixlen > 0 for r in routes)

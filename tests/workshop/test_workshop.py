@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LESSON = "notebooks/01_hello_container.ipynb"
 NAMES = ["ada", "bob", "cyd"]
 LIMIT = "1g"
+DISK = "1g"           # each learner's own file system: engine storage + home
 ARTIFACTS = ROOT / "test-artifacts"
 measured: dict = {"limit": LIMIT, "learners": {}}
 
@@ -79,6 +81,12 @@ def _du(path: str) -> float:
     return round(int(out.split()[0]) / 1024, 1) if out else -1.0
 
 
+def volume_path(v) -> str:
+    """Where a volume's files are on the host: its bind device (a learner's own disk) or
+    the engine's volume directory."""
+    return (v.attrs.get("Options") or {}).get("device") or v.attrs["Mountpoint"]
+
+
 def mem_usage(c) -> int:
     return c.stats(stream=False)["memory_stats"].get("usage", 0)
 
@@ -106,7 +114,7 @@ def hub():
     # A host without a user namespace runs the test as the trusted room it would need to be.
     s = workshop.Settings(port=ck.free_port(), mem=LIMIT, cpus=1.0, pids=1024,
                           names=",".join(NAMES + ["dee", "eve"]), max_servers=4,
-                          trusted_room=not edge.isolated)
+                          disk=DISK, trusted_room=not edge.isolated)
     t0 = time.monotonic()
     state = workshop.start(s, client)
     measured["hub_start_s"] = round(time.monotonic() - t0, 1)
@@ -175,7 +183,7 @@ def test_three_learners_log_in_and_run_the_hello_lesson(hub):
         sampler.join(5)
         driver = k.execute("print(client.info()['Driver'])").output.strip()
         vols = workshop.learner_names(hub["state"]["settings"]["id"], name)
-        disk = {key: _du(hub["client"].volumes.get(vols[key]).attrs["Mountpoint"])
+        disk = {key: _du(volume_path(hub["client"].volumes.get(vols[key])))
                 for key in ("engine_volume", "home_volume")}
         measured["learners"][name] = {
             "spawn_s": round(spawn_s, 1), "lesson_s": round(lesson_s, 1),
@@ -280,6 +288,60 @@ def test_a_memory_hog_is_stopped_inside_its_learners_limit(hub):
         assert results[name].status == "ok" and "still here" in results[name].output
     measured["hog"] = {"learner": a, "peak_mib": round(sampler.peak / 2**20),
                        "limit_mib": limit // 2**20}
+
+
+def test_a_port_a_learner_publishes_is_theirs_alone(hub):
+    """Attack: bob reaches the web server ada published in her engine (-p 8080:80)."""
+    ks = hub["kernels"]
+    if len(ks) < 3:
+        pytest.skip("needs the three learners")
+    r = ks["ada"].execute("web = eng.containers.run(ck.BUSYBOX, 'httpd -f -p 80', detach=True, "
+                          "ports={'80/tcp': 8080}, name='web', labels=ck.labels())")
+    assert r.status == "ok", r.error
+    probe = ("import urllib.request, urllib.error\n"
+             "def probe(url):\n"
+             "    for _ in range(20):\n"
+             "        try:\n"
+             "            return f'reached {urllib.request.urlopen(url, timeout=2).status}'\n"
+             "        except urllib.error.HTTPError as e:\n"
+             "            return f'reached {e.code}'\n"
+             "        except OSError as e:\n"
+             "            last = f'unreachable {type(e).__name__}'\n"
+             "    return last\n")
+    ws = hub["state"]["settings"]["id"]
+    ada_box = learner_container(hub, "ada")
+    ada_ip = ada_box.attrs["NetworkSettings"]["Networks"][f"ck-{ws}-net-ada"]["IPAddress"]
+    own = ks["ada"].execute(probe + f"print(probe('http://{ada_ip}:8080/'))")
+    assert "reached 404" in own.output, own.output          # busybox httpd: no index, 404
+    other = ks["bob"].execute(probe.replace("range(20)", "range(2)")
+                              + f"print(probe('http://{ada_ip}:8080/'))")
+    assert "unreachable" in other.output, other.output
+    # and the two servers are on networks of their own
+    bob_nets = set(learner_container(hub, "bob").attrs["NetworkSettings"]["Networks"])
+    assert bob_nets == {f"ck-{ws}-net-bob"} and set(ada_box.attrs["NetworkSettings"]["Networks"]) == {f"ck-{ws}-net-ada"}
+    ks["ada"].execute("web.remove(force=True)")
+
+
+def test_filling_the_disk_stops_at_the_learners_quota(hub):
+    """Attack: write 3 GiB into the home folder, and into a container's layer."""
+    ks = hub["kernels"]
+    if len(ks) < 3:
+        pytest.skip("needs the three learners")
+    quota = workshop.disk_bytes(DISK)
+    host_free = shutil.disk_usage(workshop.STATE).free
+    r = ks["bob"].execute("!dd if=/dev/zero of=/home/jovyan/fill bs=1M count=3072 2>&1 | grep -o 'No space.*'; "
+                          "du -m /home/jovyan/fill; rm -f /home/jovyan/fill", timeout=120)
+    assert "No space left on device" in r.output, r.output
+    written_mib = int(r.output.strip().splitlines()[-1].split()[0])
+    assert written_mib * 2**20 <= quota, r.output
+    r = ks["bob"].execute("print(eng.containers.run(ck.BUSYBOX, ['sh', '-c', 'dd if=/dev/zero "
+                          "of=/fill bs=1M count=3072 2>&1 | grep -o \\'No space.*\\''], remove=True).decode())",
+                          timeout=120)
+    assert "No space left on device" in r.output, r.output
+    assert shutil.disk_usage(workshop.STATE).free > host_free - quota   # the host lost at most the quota
+    r = ks["bob"].execute("print(eng.containers.run(ck.BUSYBOX, 'echo still works', remove=True).decode())")
+    assert "still works" in r.output, r.output
+    measured["disk_quota"] = {"quota_mib": quota // 2**20, "home_fill_stopped_at_mib": written_mib}
 
 
 def test_a_learner_logs_in_with_a_real_browser_and_gets_jupyterlab(hub):
