@@ -349,7 +349,7 @@ userns() {
   fi
   docker -H "unix://$SOCK" run --rm --privileged --pid=host -v /:/host coursekit/busybox:1 \
     chroot /host sh -c 'echo "{\"userns-remap\": \"default\"}" > /etc/docker/daemon.json &&
-      systemd-run --no-block sh -c "sleep 1; systemctl restart docker"' > /dev/null
+      systemd-run --quiet --no-block sh -c "sleep 1; systemctl restart docker"' > /dev/null
   local t0=$SECONDS
   sleep 2
   until engine_up && engine_info '{{.SecurityOptions}}' | grep -q 'name=userns'; do

@@ -166,9 +166,12 @@ def test_the_lessons_still_work_inside(learner):
         "memory limit": (f"docker run --rm -m 64m {ck.BUSYBOX} cat /sys/fs/cgroup/memory.max", "67108864"),
         "pids limit": (f"docker run --rm --pids-limit 50 {ck.BUSYBOX} cat /sys/fs/cgroup/pids.max", "50"),
         "cpu limit": (f"docker run --rm --cpus 0.5 {ck.BUSYBOX} cat /sys/fs/cgroup/cpu.max", "50000 100000"),
+        # killed (SIGKILL, 137) at the 32 MiB limit: nothing else kills `tail`. The inner
+        # engine (Docker 20.10 under userns-remap) does not always set OOMKilled (seen false
+        # once in three runs), so the flag is printed, not required.
         "oom killer": (f"docker run --name oom -m 32m --memory-swap 32m {ck.BUSYBOX} sh -c 'tail /dev/zero'; "
-                       "docker inspect -f 'oom={{.State.OOMKilled}} exit={{.State.ExitCode}}' oom; "
-                       "docker rm oom > /dev/null", "oom=true exit=137"),
+                       "docker inspect -f 'exit={{.State.ExitCode}} oom={{.State.OOMKilled}}' oom; "
+                       "docker rm oom > /dev/null", "exit=137"),
         "uts namespace": (f"docker run --rm --hostname inside {ck.BUSYBOX} hostname", "inside"),
         "build": (f"printf 'FROM {ck.BUSYBOX}\\nRUN echo built > /b\\n' | docker build -q -t mine - "
                   "> /dev/null && docker run --rm mine cat /b && docker rmi -f mine > /dev/null", "built"),
@@ -178,4 +181,5 @@ def test_the_lessons_still_work_inside(learner):
         code, out = as_learner(learner, cmd)
         if code != 0 or expect not in out:
             failed[what] = out[-500:]
+        print(f"  {what}: {out.strip().splitlines()[-1] if out.strip() else ''}")
     assert not failed, failed
