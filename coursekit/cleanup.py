@@ -69,18 +69,28 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
         _rm(rep.networks, n, n.name)
     for v in client.volumes.list(filters=flt):
         _rm(rep.volumes, v, v.name, force=True)
-    # Newest first: an image built FROM a course image inherits its labels and
-    # must go before its parent.
-    images = sorted(image_summaries(client, filters=flt), key=lambda i: i.get("Created", 0), reverse=True)
-    for img in images:
-        what = ", ".join(img["RepoTags"]) or img["Id"].split(":")[-1][:12]
-        try:
-            client.images.remove(img["Id"], force=True)
-            rep.images.append(what)
-        except docker.errors.ImageNotFound:
-            pass
-        except docker.errors.APIError as err:
-            rep.errors.append(f"{what}: {err.explanation}")
+    # Newest first: an image built FROM a course image inherits its labels and must go
+    # before its parent. Two built in the same second tie, so an image refused for its
+    # "dependent child images" is tried again once its children are gone.
+    pending = sorted(image_summaries(client, filters=flt), key=lambda i: i.get("Created", 0), reverse=True)
+    for _ in range(len(pending)):
+        refused = []
+        for img in pending:
+            what = ", ".join(img["RepoTags"]) or img["Id"].split(":")[-1][:12]
+            try:
+                client.images.remove(img["Id"], force=True)
+                rep.images.append(what)
+            except docker.errors.ImageNotFound:
+                pass
+            except docker.errors.APIError as err:
+                if err.status_code == 409 and "child" in str(err.explanation):
+                    refused.append((img, what, err))
+                else:
+                    rep.errors.append(f"{what}: {err.explanation}")
+        if not refused or len(refused) == len(pending):
+            rep.errors += [f"{what}: {err.explanation}" for _, what, err in refused]
+            break
+        pending = [img for img, _, _ in refused]
     if lab_images:
         for tag in LAB_IMAGES:
             try:
