@@ -208,19 +208,23 @@ def boundary(client) -> Boundary:
     return Boundary(not reasons, reasons)
 
 
-def mem_bytes(spec: str) -> int:
+def _size(spec: str, what: str, minimum_mib: int, fix: str, why: str) -> int:
     """'512m' / '1g' / '1536M' / '2G' / bytes -> bytes (Docker's units, powers of 1024)."""
     s = str(spec).strip().lower().rstrip("b")
-    mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(s[-1:], 1)
-    num = s[:-1] if s[-1:] in "kmg" else s
+    mult = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}.get(s[-1:], 1)
     try:
-        value = int(float(num) * mult)
+        value = int(float(s[:-1] if s[-1:] in "kmgt" else s) * mult)
     except ValueError:
-        raise WorkshopError(f"memory limit {spec!r} is not a size", "use e.g. 768m or 1g") from None
-    if value < 256 * 2**20:
-        raise WorkshopError(f"memory limit {spec!r} is below 256 MiB",
-                            "a learner's server and engine need at least 256m; 1g is comfortable")
+        raise WorkshopError(f"{what} {spec!r} is not a size", fix) from None
+    if value < minimum_mib * 2**20:
+        raise WorkshopError(f"{what} {spec!r} is below {minimum_mib} MiB", why)
     return value
+
+
+def mem_bytes(spec: str) -> int:
+    """A learner's memory limit in bytes (at least 256 MiB)."""
+    return _size(spec, "memory limit", 256, "use e.g. 768m or 1g",
+                 "a learner's server and engine need at least 256m; 1g is comfortable")
 
 
 def workshop_labels(ws_id: str, **extra: str) -> dict[str, str]:
@@ -237,18 +241,10 @@ def learner_names(ws_id: str, user: str) -> dict[str, str]:
 
 def disk_bytes(spec: str) -> int:
     """'4g' / '512m' -> bytes; '0' -> 0 (no per-learner file system)."""
-    s = str(spec).strip().lower().rstrip("b")
-    if s in ("0", ""):
+    if str(spec).strip().lower().rstrip("b") in ("0", ""):
         return 0
-    mult = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}.get(s[-1:], 1)
-    try:
-        value = int(float(s[:-1] if s[-1:] in "kmgt" else s) * mult)
-    except ValueError:
-        raise WorkshopError(f"disk size {spec!r} is not a size", "use e.g. WORKSHOP_DISK=4g") from None
-    if value < 512 * 2**20:
-        raise WorkshopError(f"disk size {spec!r} is below 512 MiB",
-                            "a learner's engine and home need at least 512m; 4g is comfortable")
-    return value
+    return _size(spec, "disk size", 512, "use e.g. WORKSHOP_DISK=4g",
+                 "a learner's engine and home need at least 512m; 4g is comfortable")
 
 
 def free_subnet(wanted: str, used: list[str], prefix: int = 26) -> str | None:
