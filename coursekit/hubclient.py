@@ -1,4 +1,4 @@
-"""Drive a workshop hub the way a learner's browser does: log in with the shared password,
+"""Drive a workshop hub the way a learner's browser does: log in with a learner card,
 start the server, and run a lesson's code cells in a real kernel over its websocket.
 
 Used by the workshop's end-to-end test, its load benchmark and ``doctor --room``.
