@@ -21,6 +21,7 @@ import pytest
 
 import coursekit as ck
 from coursekit import workshop
+from coursekit.cgroups import read_on_host
 
 IMAGE = "coursekit/workshop-boundary:1"
 LIMIT = "1g"
@@ -109,8 +110,8 @@ def as_learner(box, script: str) -> tuple[int, str]:
 
 
 def real_cgroup(client, box, name: str) -> str:
-    return host(client, f"cat $(find /sys/fs/cgroup -maxdepth 3 -type d -name '*{box.id}*' "
-                        f"| head -1)/{name}")
+    """The learner container's own limit file, read on the host (outside its namespaces)."""
+    return read_on_host(client, [box], name)[box][1]
 
 
 def test_the_learner_is_uid_1000_in_the_docker_group_and_root_is_remapped(client, learner):
