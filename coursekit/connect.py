@@ -52,14 +52,23 @@ def engine_address(host: str | None = None) -> str:
     return "127.0.0.1"
 
 
-def _diagnose(host: str, err: BaseException) -> tuple[str, str]:
-    """(what went wrong, what to do) for a failed connection to ``host``."""
-    system = platform.system()
-    start = {
+def _start_hint() -> str:
+    """How to start the engine on this kind of machine."""
+    return {
         "Darwin": "start Docker Desktop (open the Docker app and wait for 'Engine running')",
         "Windows": "start Docker Desktop (WSL 2 backend) and wait for 'Engine running'",
-    }.get(system, "start the engine: `sudo systemctl start docker`, or as root on "
-                  "Debian/Ubuntu run `make engine`, which installs and starts one")
+    }.get(platform.system(), "start the engine: `sudo systemctl start docker`, or as root on "
+                             "Debian/Ubuntu run `make engine`, which installs and starts one")
+
+
+def _diagnose(host: str, err: BaseException) -> tuple[str, str]:
+    """(what went wrong, what to do) for a failed connection to ``host``."""
+    start = _start_hint()
+    if os.environ.get("DOCKER_HOST"):
+        # The learner (or their set-up) chose this engine: starting the system Docker
+        # would not help; starting that one, or unsetting DOCKER_HOST, would.
+        start = ("start the engine that DOCKER_HOST points at, or unset DOCKER_HOST "
+                 "to use the default one")
     if host.startswith("unix://"):
         path = host[len("unix://"):]
         if not Path(path).exists():
@@ -89,6 +98,8 @@ def connect(timeout: float = 5.0, api_timeout: int = 120) -> docker.DockerClient
         client.ping()
     except Exception as err:  # docker-py raises DockerException, requests and OS errors
         what, fix = _diagnose(host, err)
+        if os.environ.get("DOCKER_HOST"):
+            what += " (the engine DOCKER_HOST names)"
         raise DockerUnavailable(what, fix) from err
     client.api.timeout = api_timeout  # builds, pulls and waits get longer
     client.coursekit_host = host      # the same engine for the docker CLI (BuildKit builds)

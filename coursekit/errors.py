@@ -42,3 +42,19 @@ class PortBusy(CourseError):
 
 class RegistryError(CourseError):
     """The course registry could not be started, reached or stopped."""
+
+
+class EngineLost(DockerUnavailable):
+    """The engine answered when the notebook connected, then stopped answering."""
+
+
+class NameInUse(CourseError):
+    """A container name is taken (often by an earlier run of the same cell)."""
+
+
+class ObjectInUse(CourseError):
+    """A volume or network cannot be removed while a container uses it."""
+
+
+class DiskFull(CourseError):
+    """The engine's disk has no space left."""

@@ -6,13 +6,21 @@ import html
 import traceback
 
 from .errors import CourseError
+from .explain import explain
 
 _installed = False
 
 
 def _short_error_handler(shell, etype, evalue, tb, tb_offset=None):
     from IPython.display import HTML, display
+    course = explain(evalue)
+    if course is None:   # not one the course recognises: the usual traceback, shown as
+        # IPython shows any other error (run_code ignores what a custom handler returns)
+        stb = shell.InteractiveTB.structured_traceback(etype, evalue, tb, tb_offset=tb_offset)
+        shell._showtraceback(etype, evalue, stb)
+        return None
     full = "".join(traceback.format_exception(etype, evalue, tb))
+    etype, evalue = type(course), course
     fix = f"<div><b>Fix:</b> {html.escape(evalue.fix)}</div>" if evalue.fix else ""
     display(HTML(
         "<div style='border-left:4px solid #c0392b;padding:4px 10px;background:#fdf2f2'>"
@@ -26,7 +34,9 @@ def _short_error_handler(shell, etype, evalue, tb, tb_offset=None):
 
 
 def install() -> bool:
-    """Register the short error display for CourseError in the running IPython."""
+    """Register the short error display in the running IPython: for CourseError, and
+    for the docker-py/requests errors that :func:`coursekit.explain.explain` knows
+    (engine gone, name or port taken, image missing, disk full)."""
     global _installed
     try:
         from IPython import get_ipython
@@ -35,7 +45,14 @@ def install() -> bool:
     shell = get_ipython()
     if shell is None or _installed:
         return _installed
-    shell.set_custom_exc((CourseError,), _short_error_handler)
+    kinds: tuple = (CourseError,)
+    try:
+        import docker.errors
+        import requests.exceptions
+        kinds += (docker.errors.DockerException, requests.exceptions.RequestException)
+    except ImportError:  # pragma: no cover - both are dependencies
+        pass
+    shell.set_custom_exc(kinds, _short_error_handler)
     _installed = True
     return True
 
