@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import docker
 
-from .images import LAB_IMAGES, image_summaries
+from .images import LAB_IMAGES, REGISTRY_IMAGE, image_summaries
 from .labelling import label_filter
 
 
@@ -63,8 +63,22 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
         except docker.errors.APIError as err:
             rep.errors.append(f"{what}: {err.explanation}")
 
-    for c in client.containers.list(all=True, ignore_removed=True, filters=flt):
+    boxes = client.containers.list(all=True, ignore_removed=True, filters=flt)
+    # Tags pushed to this session's registries (127.0.0.1:PORT/...) carry no label:
+    # found through the registries' ports before those containers go.
+    from .registry import registry_tags
+    pushed = registry_tags(client, [c for c in boxes if c.labels.get("coursekit.role", "").startswith("registry")
+                                    or c.attrs.get("Config", {}).get("Image") == REGISTRY_IMAGE])
+    for c in boxes:
         _rm(rep.containers, c, c.name, force=True, v=True)
+    for tag in pushed:   # untag only: the image keeps its other names
+        try:
+            client.images.remove(tag)
+            rep.images.append(tag)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as err:
+            rep.errors.append(f"{tag}: {err.explanation}")
     for n in client.networks.list(filters=flt):
         _rm(rep.networks, n, n.name)
     for v in client.volumes.list(filters=flt):

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .labelling import SESSION_ENV
+from .labelling import SESSION_ENV, SESSION_LABEL
 from .errors import CourseError
 from .notebook import lab_overrides
 
@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("action", choices=["start", "stop", "status"])
     r.add_argument("--auth", action="store_true", help="htpasswd-protected mode")
     r.add_argument("--port", type=int)
+    r.add_argument("--session", help="stop: that session's registries (a notebook's id, "
+                   "shown by `registry status`; default: those started here, session 'cli')")
+    r.add_argument("--all", action="store_true", help="stop: every session's course registries")
     c = sub.add_parser("cleanup", help="remove the course's labelled objects")
     c.add_argument("--all", action="store_true", help="every session's, not only this one's")
     c.add_argument("--session", help="the session id to clean (default: $COURSEKIT_SESSION)")
@@ -245,12 +248,21 @@ def _registry(args) -> int:
             print(f"   user: {reg.auth[0]}  password: {reg.auth[1]}")
         return 0
     if args.action == "stop":
-        from .cleanup import cleanup
-        print(cleanup())  # the "cli" session's objects: its registries and their volumes
+        # Only registries (their containers, storage volumes and the tags pushed to
+        # them) of the session named: never the rest of a notebook's work.
+        from .connect import connect
+        from .registry import stop_registries
+        client = connect()
+        session_id = None if args.all else (args.session or os.environ[SESSION_ENV])
+        stopped = stop_registries(client, session_id)
+        print("\n".join(f"stopped {s}" for s in stopped) or
+              f"no course registry of {'any session' if args.all else 'session ' + session_id} "
+              f"(`python -m coursekit registry status` lists them)")
         return 0
     regs = running_registries(all_sessions=True)
     for c in regs:
-        print(f"{c.name}: {c.status} on {_ports(c)}")
+        print(f"{c.name}: {c.status} on {_ports(c)} (session {c.labels.get(SESSION_LABEL, '?')}; "
+              f"stop: `python -m coursekit registry stop --session {c.labels.get(SESSION_LABEL, '?')}`)")
     if not regs:
         print("no course registry running")
     return 0

@@ -21,7 +21,7 @@ import docker
 from .engine import wait_until
 from .errors import CourseError, RegistryError
 from .images import REGISTRY_CONFIG, REGISTRY_IMAGE, ensure_images, find_registry_binary, tar_bytes
-from .labelling import labels, name, session
+from .labelling import SESSION_LABEL, labels, name, session
 from .ports import check_port_free, free_port
 
 HTPASSWD_PATH = "/auth/htpasswd"
@@ -112,10 +112,13 @@ def _wait_ready(reg: Registry, timeout: float = 20) -> None:
 
 
 def start_registry(auth: bool = False, port: int | None = None, client=None,
-                   password: str | None = None, purpose: str | None = None) -> Registry:
-    """Start a course registry on 127.0.0.1 (a free port unless ``port`` is given)."""
+                   password: str | None = None, purpose: str | None = None,
+                   tries: int = 3) -> Registry:
+    """Start a course registry on 127.0.0.1 (a free port unless ``port`` is given;
+    chosen again, up to ``tries`` times, if another program takes it first)."""
     from .connect import connect
     client = client or connect()
+    fixed_port = bool(port)
     port = check_port_free(port) if port else free_port()
     creds = (USER, password or secrets.token_urlsafe(12)) if auth else None
     from .connect import engine_address
@@ -132,6 +135,9 @@ def start_registry(auth: bool = False, port: int | None = None, client=None,
     if creds:
         env = {"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "coursekit",
                "REGISTRY_AUTH_HTPASSWD_PATH": HTPASSWD_PATH}
+    # An earlier run of the same cell (same session, same purpose) left its registry:
+    # it is this notebook's own, so it is replaced rather than reported as a conflict.
+    _remove_own(client, name(purpose))
     # Storage in a labelled volume (the image's VOLUME would make an unlabelled one).
     vol = client.volumes.create(name(f"{purpose}-data"), labels=labels(role=purpose))
     try:
@@ -143,10 +149,20 @@ def start_registry(auth: bool = False, port: int | None = None, client=None,
         vol.remove(force=True)
         raise RegistryError(f"could not create the registry container {name(purpose)}: "
                             f"{err.explanation}",
-                            "stop the old one with `python -m coursekit registry stop`.") from err
+                            f"remove it with `docker rm -f {name(purpose)}` and run the cell again.") from err
     if creds:
         c.put_archive("/", tar_bytes({"auth/htpasswd": htpasswd_line(*creds).encode()}))
-    c.start()
+    try:
+        c.start()
+    except docker.errors.APIError as err:
+        c.remove(force=True, v=True)
+        vol.remove(force=True)
+        if "already allocated" in str(err.explanation) or "already in use" in str(err.explanation):
+            if tries > 0 and not fixed_port:   # another program took the free port meanwhile
+                return start_registry(auth, None, client, creds[1] if creds else None, purpose, tries - 1)
+            raise RegistryError(f"host port {port} is taken, so the registry cannot listen there",
+                                "start it without a port (a free one is chosen), or free that port.") from err
+        raise
     from .images import image_source
     reg = Registry(f"127.0.0.1:{port}", creds, container=c, volume=vol,
                    how=f"container {c.name}, image {REGISTRY_IMAGE} "
@@ -185,3 +201,66 @@ def running_registries(client=None, all_sessions: bool = False) -> list:
     client = client or connect()
     return [c for c in client.containers.list(all=True, ignore_removed=True, filters={
         "label": [label_filter(all_sessions)], "ancestor": REGISTRY_IMAGE})]
+
+
+def _remove_own(client, box_name: str) -> bool:
+    """Remove this session's registry container ``box_name`` and its volume, if an
+    earlier run left them (never anything without this session's label)."""
+    try:
+        old = client.containers.get(box_name)
+    except docker.errors.NotFound:
+        return False
+    if old.labels.get(SESSION_LABEL) != session():
+        return False
+    old.remove(force=True, v=True)
+    try:
+        client.volumes.get(f"{box_name}-data").remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    return True
+
+
+def registry_tags(client, boxes) -> list[str]:
+    """Image tags that name a repository in one of the registry containers ``boxes``
+    (``127.0.0.1:PORT/...`` and the engine host's address): what a lesson tagged to push
+    there. They carry no label of their own (they are names of images such as the lab's
+    busybox), so cleanup finds them through the registry's published port."""
+    prefixes = set()
+    for box in boxes:
+        for binds in (box.attrs.get("HostConfig", {}).get("PortBindings") or {}).values():
+            for b in binds or []:
+                if b.get("HostPort"):
+                    prefixes.add(f"{b.get('HostIp') or '127.0.0.1'}:{b['HostPort']}/")
+                    prefixes.add(f"127.0.0.1:{b['HostPort']}/")
+    if not prefixes:
+        return []
+    from .images import image_summaries
+    return sorted(t for img in image_summaries(client) for t in img.get("RepoTags") or []
+                  if t.startswith(tuple(prefixes)))
+
+
+def stop_registries(client, session_id: str | None) -> list[str]:
+    """Stop the course registries of ``session_id`` (None: every session's): their
+    containers, storage volumes and the tags pushed to them. Returns what went."""
+    from .labelling import COURSE_LABEL, COURSE
+    flt = {"label": [f"{COURSE_LABEL}={COURSE}"] + ([f"{SESSION_LABEL}={session_id}"] if session_id else []),
+           "ancestor": REGISTRY_IMAGE}
+    boxes = client.containers.list(all=True, ignore_removed=True, filters=flt)
+    gone = []
+    for tag in registry_tags(client, boxes):
+        try:
+            client.images.remove(tag)
+            gone.append(f"tag {tag}")
+        except docker.errors.APIError:
+            pass
+    for box in boxes:
+        volumes = [m["Name"] for m in box.attrs.get("Mounts", []) if m.get("Type") == "volume"]
+        box.remove(force=True, v=True)
+        gone.append(f"registry {box.name}")
+        for v in volumes:
+            try:
+                client.volumes.get(v).remove(force=True)
+                gone.append(f"volume {v}")
+            except docker.errors.NotFound:
+                pass
+    return gone

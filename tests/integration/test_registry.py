@@ -71,3 +71,56 @@ def test_busy_port_is_refused_clearly(client):
         s.listen()
         with pytest.raises(ck.PortBusy):
             ck.start_registry(port=s.getsockname()[1], client=client)
+
+
+def test_rerunning_the_start_cell_replaces_this_sessions_registry(client):
+    first = ck.start_registry(client=client, purpose="rerun-registry")
+    try:
+        again = ck.start_registry(client=client, purpose="rerun-registry")   # same cell, run again
+        try:
+            assert again.container.id != first.container.id and again.catalog() == []
+            with pytest.raises(docker.errors.NotFound):
+                client.containers.get(first.container.id)
+        finally:
+            again.stop()
+    finally:
+        first.stop()
+
+
+def test_cleanup_untags_what_was_pushed_to_this_sessions_registry(client):
+    reg = ck.start_registry(client=client)
+    ref = f"{reg.address}/{unique('pushed')}"
+    client.images.get(ck.BUSYBOX).tag(ref, "1")
+    assert not [o for o in client.api.push(ref, "1", stream=True, decode=True) if "error" in o]
+    kept = f"{ck.BUSYBOX.split(':')[0]}-kept-{unique('x')}"     # a tag of no registry: stays
+    client.images.get(ck.BUSYBOX).tag(kept, "1")
+    try:
+        report = ck.cleanup(client=client)
+        assert f"{ref}:1" in report.images
+        assert not [t for i in client.images.list() for t in i.tags if t.startswith(reg.address)]
+        assert client.images.get(ck.BUSYBOX) and client.images.get(f"{kept}:1")
+    finally:
+        client.images.remove(f"{kept}:1")
+        reg.stop()
+
+
+def test_registry_stop_on_the_command_line_stops_only_the_named_session(client, tmp_path):
+    import os
+    import subprocess
+    import sys
+    mine = ck.start_registry(client=client)
+    other = subprocess.run([sys.executable, "-c", "import coursekit as ck; r = ck.start_registry(); "
+                            "print(ck.session(), r.container.name)"],
+                           env=dict(os.environ, COURSEKIT_SESSION=unique("regother")[-20:].lower().replace("_", "-")),
+                           capture_output=True, text=True, check=True).stdout.split()
+    try:
+        out = subprocess.run([sys.executable, "-m", "coursekit", "registry", "stop", "--session", other[0]],
+                             capture_output=True, text=True, check=True).stdout
+        assert f"stopped registry {other[1]}" in out, out
+        with pytest.raises(docker.errors.NotFound):
+            client.containers.get(other[1])
+        mine.container.reload()
+        assert mine.container.status == "running"    # another session's registry untouched
+    finally:
+        mine.stop()
+        ck.cleanup(client=client, session=other[0])
