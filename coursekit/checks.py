@@ -115,7 +115,27 @@ def environment(registry: bool = True) -> Report:
 
     def disk():
         free, where = free_disk(client)
-        return CheckResult("free disk", free > NEEDED_GIB, f"≈ {free:.0f} GiB free at {where}",
-                           "free at least 2 GiB for images and containers")
+        return CheckResult("free disk", free >= NEEDED_GIB, f"{gib(free)} free at {where}"
+                           + ("" if free >= NEEDED_GIB else f" (the course needs {NEEDED_GIB} GiB)"),
+                           f"free at least {NEEDED_GIB} GiB for images and containers: "
+                           "`docker system df` shows what uses it")
     rep.results.append(_safely("free disk", disk))
+
+    def left_behind():
+        from .cleanup import orphans
+        found = orphans(client)
+        if not found:
+            return CheckResult("left behind", True, "nothing from notebooks whose kernel has ended")
+        return CheckResult("left behind", False,
+                           "course objects of notebooks whose kernel has ended: "
+                           + "; ".join(str(o) for o in found),
+                           "`python -m coursekit cleanup --orphans` removes exactly those")
+    rep.results.append(_safely("left behind", left_behind))
     return rep
+
+
+def gib(n: float) -> str:
+    """``n`` GiB, rounded so that a value under the course's needs never reads as
+    enough: one decimal under 10 GiB, rounded down."""
+    import math
+    return f"≈ {math.floor(n * 10) / 10:.1f} GiB" if n < 10 else f"≈ {n:.0f} GiB"

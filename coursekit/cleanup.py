@@ -6,12 +6,13 @@ images are removed only on request, and only by their exact course tags.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import docker
 
 from .images import LAB_IMAGES, REGISTRY_IMAGE, image_summaries
-from .labelling import label_filter
+from .labelling import COURSE, COURSE_LABEL, SESSION_LABEL, label_filter, session_alive, sessions_dir
 
 
 @dataclass
@@ -20,18 +21,21 @@ class CleanupReport:
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return len(self.containers) + len(self.networks) + len(self.volumes) + len(self.images)
+        return (len(self.containers) + len(self.networks) + len(self.volumes) + len(self.images)
+                + len(self.folders))
 
     def __str__(self) -> str:
         if not self.total and not self.errors:
             return "cleanup: nothing of the course's to remove"
         parts = [f"{len(v)} {k}" for k, v in
                  (("containers", self.containers), ("networks", self.networks),
-                  ("volumes", self.volumes), ("images", self.images)) if v]
+                  ("volumes", self.volumes), ("images", self.images),
+                  ("temporary folders", self.folders)) if v]
         out = "cleanup: removed " + (", ".join(parts) or "nothing")
         if self.errors:
             out += "\n  could not remove: " + "; ".join(self.errors)
@@ -105,6 +109,8 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
             rep.errors += [f"{what}: {err.explanation}" for _, what, err in refused]
             break
         pending = [img for img, _, _ in refused]
+    if not all_sessions:
+        rep.folders += _remove_tmp_folders(session)
     if lab_images:
         for tag in LAB_IMAGES:
             try:
@@ -115,3 +121,70 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
             except docker.errors.APIError as err:
                 rep.errors.append(f"{tag}: {err.explanation}")
     return rep
+
+
+def _remove_tmp_folders(sid: str | None) -> list[str]:
+    """The session's own ``ck-<session>-*`` folders in the temporary directory (made by
+    lessons for build contexts and bind mounts), if this user owns them."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+    from .labelling import session
+    sid = sid or session()
+    gone = []
+    for d in Path(tempfile.gettempdir()).glob(f"ck-{sid}-*"):
+        try:
+            if d.is_dir() and not d.is_symlink() and d.stat().st_uid == os.getuid():
+                shutil.rmtree(d)
+                gone.append(str(d))
+        except OSError:
+            pass
+    return gone
+
+
+@dataclass
+class Orphan:
+    """A notebook session whose kernel has ended, and what it left on the engine."""
+    session: str
+    counts: dict
+
+    @property
+    def fix(self) -> str:
+        return f"python -m coursekit cleanup --session {self.session}"
+
+    def __str__(self) -> str:
+        what = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n)
+        return f"session {self.session} ({what})"
+
+
+def orphans(client) -> list[Orphan]:
+    """Course objects of notebook sessions that ended (kernel restarted or closed)
+    without cleaning up: found by their session label and the recorded kernel's
+    liveness (:func:`coursekit.labelling.session_alive`). Sessions this machine did
+    not record (tests, another learner, the command line) are never listed."""
+    flt = {"label": [f"{COURSE_LABEL}={COURSE}"]}
+    found: dict[str, dict] = {}
+
+    def add(kind, lbls):
+        sid = (lbls or {}).get(SESSION_LABEL)
+        if sid:
+            found.setdefault(sid, {"containers": 0, "volumes": 0, "networks": 0, "images": 0})[kind] += 1
+    for c in client.api.containers(all=True, filters=flt):
+        add("containers", c.get("Labels"))
+    for v in client.api.volumes(filters=flt).get("Volumes") or []:
+        add("volumes", v.get("Labels"))
+    for n in client.api.networks(filters=flt):
+        add("networks", n.get("Labels"))
+    for i in image_summaries(client, filters=flt):
+        add("images", i.get("Labels"))
+    return [Orphan(sid, counts) for sid, counts in sorted(found.items())
+            if session_alive(sid) is False]
+
+
+def cleanup_orphans(client) -> list[CleanupReport]:
+    """Clean every orphaned session (see :func:`orphans`) and forget its record."""
+    reports = []
+    for o in orphans(client):
+        reports.append(cleanup(client=client, session=o.session))
+        (sessions_dir() / f"{o.session}.json").unlink(missing_ok=True)
+    return reports

@@ -53,6 +53,13 @@ def doctor(fix: bool = False, offline: bool | None = None) -> int:
     _line(True, "cgroups", f"engine reports cgroup v{info.get('CgroupVersion', '?')} "
                            f"({info.get('CgroupDriver', '?')} driver); "
                            f"this host's /sys/fs/cgroup is {cgroup_version()}")
+    # Disk before images: on a full disk the image build is what fails, and the
+    # learner must read why first.
+    from .checks import NEEDED_GIB, free_disk, gib
+    free, where = free_disk(client)
+    ok &= _line(free >= NEEDED_GIB, "disk", f"{gib(free)} free at {where}"
+                + ("" if free >= NEEDED_GIB else f"; the course needs {NEEDED_GIB} GiB: free some "
+                   "space (`docker system df` shows what the engine uses)"))
     if fix:
         try:
             done = ensure_images(client, offline=offline, fix=True)
@@ -72,10 +79,6 @@ def doctor(fix: bool = False, offline: bool | None = None) -> int:
     _line("info" if not regs else True, "registry",
           ", ".join(f"{c.name} on {_ports(c)}" for c in regs) if regs else
           "none running (lessons start their own; `python -m coursekit registry start`)")
-    from .checks import NEEDED_GIB, free_disk
-    free, where = free_disk(client)
-    ok &= _line(free > NEEDED_GIB, "disk", f"{free:.1f} GiB free at {where}"
-                + ("" if free > NEEDED_GIB else "; the course needs about 2 GiB: free some space"))
     print(f"doctor: {'all good' if ok else 'problems found'} in {time.monotonic() - t0:.1f} s")
     return 0 if ok else 1
 
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--all", action="store_true", help="every session's, not only this one's")
     c.add_argument("--session", help="the session id to clean (default: $COURSEKIT_SESSION)")
     c.add_argument("--lab-images", action="store_true", help="also remove the lab images")
+    c.add_argument("--orphans", action="store_true",
+                   help="every session whose notebook kernel has ended (restarted or closed)")
     d.add_argument("--room", type=int, metavar="LEARNERS",
                    help="also check this host can hold a workshop for LEARNERS learners")
     pk = sub.add_parser("pack", help="instructor: one archive of lab images + Python wheels")
@@ -224,6 +229,16 @@ def _run(args) -> int:
         return _registry(args)
     if args.cmd == "cleanup":
         from .cleanup import cleanup
+        if args.orphans:
+            from .cleanup import cleanup_orphans, orphans
+            from .connect import connect
+            client = connect()
+            found = orphans(client)
+            for o, rep in zip(found, cleanup_orphans(client)):
+                print(f"{o}: {rep}")
+            if not found:
+                print("cleanup: no session of an ended notebook kernel has anything left")
+            return 0
         if args.session:
             os.environ[SESSION_ENV] = args.session
         elif not args.all and not os.environ.get(SESSION_ENV):

@@ -72,7 +72,13 @@ class Dashboard(w.VBox):
     def refresh(self):
         boxes = self.containers()
         who = "all course sessions" if self.all_sessions else f"session {session()}"
-        self.title.value = (f"<b>Course containers</b> ({who}): {len(boxes)}")
+        from .cleanup import orphans
+        gone = orphans(self.client)
+        left = ("" if not gone else
+                "<div>⚠️ Left by notebooks whose kernel has ended: "
+                + "; ".join(html.escape(str(o)) for o in gone)
+                + " &mdash; remove exactly those with <code>python -m coursekit cleanup --orphans</code></div>")
+        self.title.value = (f"<b>Course containers</b> ({who}): {len(boxes)}{left}")
         rows = [w.HTML("<table style='width:100%'><tr><th style='text-align:left'>name</th>"
                        "<th>state</th><th>ports</th><th>memory</th><th>CPU</th></tr></table>")]
         from concurrent.futures import ThreadPoolExecutor

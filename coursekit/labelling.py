@@ -42,7 +42,61 @@ def session() -> str:
                 f"{SESSION_ENV}={env!r} is not a valid session id: use 1-24 "
                 "lowercase letters, digits or '-'")
         _session = env or secrets.token_hex(3)
+        if not env:
+            _record_alive(_session)
     return _session
+
+
+# A random session (a notebook kernel's) is recorded with its process, so that what it
+# leaves behind when the kernel dies or restarts can be found later and named, with the
+# exact cleanup (coursekit.cleanup.orphans). Sessions given by $COURSEKIT_SESSION (tests,
+# the command line, workshops) are not recorded: they are never called orphans.
+def sessions_dir():
+    from pathlib import Path
+    return Path(os.environ.get("COURSEKIT_SESSIONS_DIR", Path.home() / ".coursekit" / "sessions"))
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time (clock ticks after boot, from /proc): tells a live
+    process from a later one that reuses its PID. '' where there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return ""
+
+
+def _record_alive(sid: str) -> None:
+    import json
+    import socket
+    try:
+        d = sessions_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{sid}.json").write_text(json.dumps(
+            {"pid": os.getpid(), "start": _start_time(os.getpid()), "host": socket.gethostname()}))
+    except OSError:   # a read-only home must not stop a lesson: the session is just not tracked
+        pass
+
+
+def session_alive(sid: str) -> bool | None:
+    """True/False for a session recorded on this machine (its process alive or not);
+    None for one that is not (another machine's, a test's, the command line's)."""
+    import json
+    import socket
+    try:
+        rec = json.loads((sessions_dir() / f"{sid}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if rec.get("host") != socket.gethostname():
+        return None
+    pid = int(rec.get("pid", 0))
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # alive, someone else's process: not ours to judge
+        return True
+    return not rec.get("start") or _start_time(pid) == rec["start"]
 
 
 def labels(**extra: str) -> dict[str, str]:

@@ -71,8 +71,11 @@ def lab_server(tmp_path_factory):
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     port, token = free_port(), "coursekit-test-token"
     log = open(tmp_path_factory.mktemp("lab") / "lab.log", "w+")
+    # Its kernels record their sessions apart from this machine's other notebooks, so
+    # the start page's "left behind" line speaks of this browser run only.
     env = dict(os.environ, COURSEKIT_LAB_TOKEN=token, JUPYTER_CONFIG_DIR=str(
-        tmp_path_factory.mktemp("jupyter-config")))
+        tmp_path_factory.mktemp("jupyter-config")),
+        COURSEKIT_SESSIONS_DIR=str(tmp_path_factory.mktemp("sessions")))
     proc = subprocess.Popen([sys.executable, "-m", "coursekit", "lab", "--port", str(port),
                              "--root", str(root)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -1,5 +1,4 @@
 """cleanup() removes the course's labelled objects and never the learner's own."""
-import io
 
 import coursekit as ck
 from coursekit.images import build_context

@@ -3,9 +3,7 @@ import os
 import subprocess
 import sys
 
-import docker
 
-import coursekit as ck
 
 from .conftest import unique
 

@@ -3,7 +3,6 @@ exists and whose output matches, or says openly what is missing; and no stored o
 shows an engine error or a traceback unless its cell says why it is expected."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 
