@@ -116,8 +116,16 @@ nbval_pair() {
   [ $r1 = 0 ] && [ $r2 = 0 ] || { tail -n 60 .coursekit/nbval1.log .coursekit/nbval2.log; return 1; }
 }
 timed "host native notebooks (two at once)" run nbval_pair
-# ... then once more in a row: what the first runs leave must not disturb a rerun.
-timed "host native notebooks (again)" run nbval native nbvalc$$
+# ... then again, each lesson twice in ONE kernel (tests/rerun.py): a "Run All" stopped
+# before the lesson's last cell, then a full one; neither may fail or lose a claim's
+# verdict. What the first runs left must not disturb it, nor the lesson its own leftovers.
+rerun_native() {
+  COURSEKIT_SESSION=nbvalc$$ COURSEKIT_PROGRESS=${TMPDIR:-/tmp}/coursekit-nbvalc$$-progress.json \
+    bash tests/hosts/learner.sh run .venv/bin/python -m tests.rerun notebooks/*.ipynb 2>&1 \
+    | grep -v "Kernel is running over TCP without encryption"
+  return "${PIPESTATUS[0]}"
+}
+timed "host native notebooks (again, twice in one kernel)" run rerun_native
 for s in nbvala$$ nbvalb$$ nbvalc$$; do $PY -m coursekit cleanup --session $s > /dev/null; done
 # The book: built with warnings as errors, its internal links checked, then the
 # browser tests (JupyterLab and the built site, offline).
