@@ -74,8 +74,22 @@ def _safely(name: str, fn) -> CheckResult:
         return CheckResult(name, False, getattr(err, "message", str(err)) or type(err).__name__, fix)
 
 
-def environment(registry: bool = True) -> Report:
-    """The start page's checks: engine, cgroups, lab images, registry, disk."""
+def environment(registry: bool = True, host: str | None = None) -> Report:
+    """The start page's checks: engine, cgroups, lab images, registry, disk, leftovers.
+
+    ``host``: check the engine at this address (as if ``DOCKER_HOST`` were set to it)
+    instead of the usual one; the environment is restored afterwards."""
+    if host is not None:
+        import os
+        saved = os.environ.get("DOCKER_HOST")
+        os.environ["DOCKER_HOST"] = host
+        try:
+            return environment(registry)
+        finally:
+            if saved is None:
+                del os.environ["DOCKER_HOST"]
+            else:
+                os.environ["DOCKER_HOST"] = saved
     from .connect import connect
     from .images import LAB_IMAGES, image_source
     rep = Report("Your course environment")
