@@ -34,6 +34,32 @@ FILES = {
 }
 
 
+# A shell function ``u`` printing the CPU time the container has used so far, in
+# microseconds (v1: cpuacct.usage in ns; v2: usage_usec in cpu.stat).
+CPU_USED = {
+    "v1": "u() { echo $(( $(cat /sys/fs/cgroup/cpuacct/cpuacct.usage) / 1000 )); }; ",
+    "v2": "u() { while read k v; do [ $k = usage_usec ] && echo $v; done < /sys/fs/cgroup/cpu.stat; }; ",
+}
+
+
+def got_their_cpu(limits: list[dict], used_us: list[int], seconds: float,
+                  share: float = 0.8) -> bool:
+    """Whether racers that ran ``seconds`` got the CPU their limits allow, so that a
+    race between them measures the limits and not a busy machine.
+
+    A racer with a quota (``nano_cpus``) must have used at least ``share`` of it;
+    racers pinned to one CPU (``cpuset_cpus``) must together have used ``share`` of
+    that CPU (the rest went to other work, which the weights do not govern)."""
+    pinned = 0
+    for lim, used in zip(limits, used_us):
+        if lim.get("nano_cpus"):
+            if used < share * lim["nano_cpus"] / 1e9 * seconds * 1e6:
+                return False
+        elif lim.get("cpuset_cpus"):
+            pinned += used
+    return not pinned or pinned >= share * seconds * 1e6
+
+
 def version(client) -> str:
     """'v1' or 'v2': the cgroup version the engine runs containers under."""
     return "v2" if str(client.info().get("CgroupVersion", "1")) == "2" else "v1"
