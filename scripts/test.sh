@@ -127,24 +127,28 @@ rerun_native() {
 }
 timed "host native notebooks (again, twice in one kernel)" run rerun_native
 for s in nbvala$$ nbvalb$$ nbvalc$$; do $PY -m coursekit cleanup --session $s > /dev/null; done
+# Meanwhile (the book and browser stages wait on JupyterLab more than on the CPU) the
+# image of the v2vm stage's boundary test is built on this engine; that stage then
+# only loads it into the VM. It is finished before the workshop stage, whose
+# inventory of the engine must not see a build of someone else's in progress.
+BOUNDARY_IMAGE=coursekit/workshop-boundary:1
+prebuilt=""
+if [[ $HOSTS == *" v2vm "* ]] && ! docker -H unix:///var/run/docker.sock image inspect $BOUNDARY_IMAGE > /dev/null 2>&1; then
+  ( DOCKER_HOST=unix:///var/run/docker.sock $PY -c "
+import coursekit as ck, time; from coursekit import workshop; t0 = time.monotonic()
+from pathlib import Path
+workshop.build_learner_base(ck.connect(), '$BOUNDARY_IMAGE', Path('.coursekit/boundary-build').resolve())
+print(f'$BOUNDARY_IMAGE: built in {time.monotonic() - t0:.0f} s (beside the book and browser stages)')" \
+      > .coursekit/boundary-image.log 2>&1; echo $? > .coursekit/boundary-image.rc ) &
+  prebuilt=$!
+fi
 # The book: built with warnings as errors, its internal links checked, then the
 # browser tests (JupyterLab and the built site, offline).
 timed book run make -s book
 run $PY -m pytest tests/site -q -p no:cacheprovider
 timed browser run $PY -m pytest tests/browser -q -p no:cacheprovider
 # The workshop hub: three learners, each with their own engine (also `make test-workshop`).
-# Meanwhile (the hub's tests mostly wait for servers) the image of the v2vm stage's
-# boundary test is built on this engine; that stage then only loads it into the VM.
-BOUNDARY_IMAGE=coursekit/workshop-boundary:1
-prebuilt=""
-if [[ $HOSTS == *" v2vm "* ]] && ! docker -H unix:///var/run/docker.sock image inspect $BOUNDARY_IMAGE > /dev/null 2>&1; then
-  ( DOCKER_HOST=unix:///var/run/docker.sock $PY -c "
-import coursekit as ck, time; from coursekit import workshop; t0 = time.monotonic()
-workshop.build_learner_base(ck.connect(), '$BOUNDARY_IMAGE', workshop.STATE / 'build-boundary')
-print(f'$BOUNDARY_IMAGE: built in {time.monotonic() - t0:.0f} s (beside the workshop stage)')" \
-      > .coursekit/boundary-image.log 2>&1; echo $? > .coursekit/boundary-image.rc ) &
-  prebuilt=$!
-fi
+[ -n "$prebuilt" ] && wait $prebuilt
 timed workshop run bash scripts/test-workshop.sh
 run $PY -m tests.decoys check
 

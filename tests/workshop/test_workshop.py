@@ -29,6 +29,7 @@ import pytest
 import coursekit as ck
 from coursekit import workshop
 from coursekit.hubclient import HubError, Learner
+from coursekit.labelling import SESSION_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "notebooks/01_hello_container.ipynb"
@@ -40,10 +41,16 @@ measured: dict = {"limit": LIMIT, "learners": {}}
 
 
 def inventory(client) -> dict[str, set]:
-    return {"containers": {c.id for c in client.containers.list(all=True)},
-            "volumes": {v.name for v in client.volumes.list()},
-            "networks": {n.id for n in client.networks.list()},
-            "images": {i.id for i in client.images.list(all=True)}}
+    """What the workshop could have left: every object on the engine except those of a
+    course session (``coursekit.session``: lessons and tests running beside this one,
+    which the workshop never creates). Unlabelled objects stay in, so an unlabelled
+    leftover of the workshop's own is still caught."""
+    def ours(labels):
+        return SESSION_LABEL not in (labels or {})
+    return {"containers": {c["Id"] for c in client.api.containers(all=True) if ours(c.get("Labels"))},
+            "volumes": {v["Name"] for v in client.api.volumes().get("Volumes") or [] if ours(v.get("Labels"))},
+            "networks": {n["Id"] for n in client.api.networks() if ours(n.get("Labels"))},
+            "images": {i["Id"] for i in client.api.images(all=True) if ours(i.get("Labels"))}}
 
 
 def cgroup_file(container_id: str, v1: str, v2: str) -> Path:
