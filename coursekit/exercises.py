@@ -1,13 +1,18 @@
 """Auto-checked exercises: tasks on the learner's real engine.
 
-Each task has its text, per-learner values (seeded by the session, so neighbours on
-one engine neither collide nor copy), a check that inspects the engine's *state*
-(never the code typed), hints, a reference solution and a plausible wrong answer
-(used by the tests).  In a notebook:
+Each task has its text, per-learner values (seeded by the learner's id, so neighbours
+on one engine neither collide nor copy; the same after a kernel restart), a check that
+inspects the engine's *state* (never the code typed) and says in the task what it
+requires, hints, a reference solution and plausible wrong answers, each with the phrase
+its report must contain (the tests run them all on a real engine).  In a notebook:
 
-    P = ex.show("run-port")     # the task, with your values (P["name"], P["port"] ...)
+    P_run_port = ex.show("run-port")   # the task, with your values (P_run_port["port"] ...)
     ... your answer, CLI (!docker ...) or SDK ...
-    ex.check("run-port")        # ✅, or ❌ with every failing point and a hint
+    ex.check("run-port")               # ✅, or ❌ with every failing point and a hint
+
+Each task has its own variable, and a check reads the values the task showed, never
+that variable: cells run out of order cannot point one task at another's values.
+Answers need no course labels; ``ex.cleanup()`` finds them by the tasks' names.
 
 The exercise notebooks are generated from this file: ``python -m coursekit.exercises``.
 """
@@ -17,13 +22,15 @@ import html
 import json
 import os
 import random
+import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .images import BUSYBOX, image_summaries
-from .labelling import labels, name, session
+from .labelling import SESSION_ENV, labels, name, session
 
 MiB = 2**20
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +69,12 @@ class Shown(dict):
         self.task = task
 
     def text(self) -> str:
-        """The task with your values marked «like this»."""
-        return self.task.text.format(**{k: f"«{v}»" for k, v in self.items()})
+        """The task with your values marked «like this», and what its check requires."""
+        values = {k: f"«{v}»" for k, v in self.items()}
+        out = self.task.text.format(**values)
+        if self.task.requires:
+            out += " The check requires: " + self.task.requires.format(**values)
+        return out
 
     def __repr__(self) -> str:
         return f"Task {self.task.id} ({self.task.level}): {self.text()}"
@@ -85,25 +96,37 @@ class Task:
     check: Callable[..., list[str]]      # (client, P, answer) -> problems
     hint: str
     solution: str
-    wrong: str
-    wrong_hint: str                     # a phrase the wrong answer's report must contain
+    wrong: list[tuple[str, str]]        # plausible wrong answers: (code, a phrase its report must contain)
+    requires: str = ""                  # what the check verifies, shown with the task
     setup: Callable | None = None       # (client, P) -> None: what the task provides
     takes_answer: bool = False
+    refresh: Callable | None = None     # (client, P) -> None: re-validate values when shown again
+
+    @property
+    def var(self) -> str:
+        """The task's own variable in the notebooks (P_run_port ...), so that running the
+        cells out of order never points one task's answer at another task's values."""
+        return "P_" + self.id.replace("-", "_")
+
+
+def _name(purpose: str) -> str:
+    """An exercise object's name: ``ck-<id>-<purpose>`` (see :func:`ident`)."""
+    return f"ck-{ident()}-{purpose}"
 
 
 def _values(task: Task) -> dict:
-    r = random.Random(f"{session()}:{task.id}")
-    p = {"name": name(f"ex-{task.id}")}
+    r = random.Random(f"{ident()}:{task.id}")
+    p = {"name": _name(f"ex-{task.id}")}
     p.update(task.params(r))
     return p
 
 
-def _get(client, kind: str, ident: str):
+def _get(client, kind: str, ident_: str):
     import docker
     coll = {"container": client.containers, "image": client.images,
             "volume": client.volumes, "network": client.networks}[kind]
     try:
-        obj = coll.get(ident)
+        obj = coll.get(ident_)
         if kind == "container":
             obj.reload()
         return obj
@@ -118,10 +141,45 @@ def _container(client, p, problems, key="name"):
     return c
 
 
-def _run_quiet(client, cmd, **kw):
-    return client.containers.run(BUSYBOX, ["sh", "-c", cmd], remove=True,
-                                 name=name(f"ex-check-{random.randrange(10**6)}"),
-                                 labels=labels(), **kw).decode()
+def _running(c, problems, why="its command must keep it running (sleep 3600)") -> bool:
+    """The container must be running now: created-only and exited answers fail."""
+    if c.status == "running":
+        return True
+    if c.status == "created":
+        problems.append(f"{c.name} was created but never started (status created): "
+                        "docker start it, or use docker run -d")
+    else:
+        problems.append(f"{c.name} is {c.status} (exit code {c.attrs['State'].get('ExitCode')}), "
+                        f"not running: {why}")
+    return False
+
+
+def _joined(client, mode: str, target) -> bool:
+    """Whether a ``container:REF`` mode (network, IPC) names ``target``."""
+    if not (mode or "").startswith("container:") or target is None:
+        return False
+    other = _get(client, "container", mode.split(":", 1)[1])
+    return other is not None and other.id == target.id
+
+
+def _run_image(client, image: str, cmd=None, timeout: float = 30, **kw) -> tuple[int, str]:
+    """Run ``image`` once as a check helper (labelled, removed, never hangs): (exit code, output)."""
+    import requests
+    box = client.containers.create(image, cmd, name=_name(f"ex-check-{random.randrange(10**6)}"),
+                                   labels=labels(), **kw)
+    try:
+        box.start()
+        try:
+            code = box.wait(timeout=timeout)["StatusCode"]
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            code = -1    # still running after the timeout: what it printed so far
+        return code, box.logs().decode(errors="replace")
+    finally:
+        box.remove(force=True)
+
+
+def _run_quiet(client, cmd, **kw) -> tuple[int, str]:
+    return _run_image(client, BUSYBOX, ["sh", "-c", cmd], **kw)
 
 
 # Checks --------------------------------------------------------------------------------
@@ -129,10 +187,15 @@ def _c_hello_run(client, p, answer):
     problems = []
     c = _container(client, p, problems)
     if c:
-        want = client.info()["KernelVersion"]
-        got = c.logs().decode().strip()
+        if c.status == "created":
+            problems.append(f"{c.name} was created but never started: it printed nothing")
+            return problems
         if c.status != "exited":
-            problems.append(f"{p['name']} is {c.status}: it should have printed and exited")
+            problems.append(f"{c.name} is {c.status}: it should have printed and exited")
+        elif c.attrs["State"]["ExitCode"] != 0:
+            problems.append(f"it exited with code {c.attrs['State']['ExitCode']}, not 0")
+        want = client.info()["KernelVersion"]
+        got = c.logs().decode(errors="replace").strip()
         if got != want:
             problems.append(f"it printed {got[:60]!r}, not just the kernel release {want!r}")
     return problems
@@ -142,17 +205,16 @@ def _c_hello_hostname(client, p, answer):
     problems = []
     c = _container(client, p, problems)
     if c:
-        if c.status != "running":
-            problems.append(f"{p['name']} is {c.status}, not running: start it with -d and a long command")
         if c.attrs["Config"]["Hostname"] != p["hostname"]:
             problems.append(f"its hostname is {c.attrs['Config']['Hostname']!r}, not {p['hostname']!r}")
+        _running(c, problems, "start it with -d and a long command (sleep 3600)")
     return problems
 
 
 def _c_vm_hostpid(client, p, answer):
     problems = []
     c = _container(client, p, problems)
-    if c:
+    if c and _running(c, problems, "start it with -d running sleep 3600; a stopped container has no PID"):
         pid = c.attrs["State"]["Pid"]
         if answer is None:
             problems.append("pass your answer: ex.check('vm-hostpid', answer)")
@@ -167,20 +229,23 @@ def _c_ns_share_net(client, p, answer):
     problems = []
     a = _container(client, p, problems, "a")
     b = _container(client, p, problems)
-    if a and b:
+    if a and a.status != "running":
+        problems.append(f"the task's {a.name} is {a.status}: run the task's show cell again to restart it")
+    if b:
         mode = b.attrs["HostConfig"]["NetworkMode"]
-        if mode not in (f"container:{a.id}", f"container:{a.name}", f"container:{a.id[:12]}"):
-            problems.append(f"{b.name} uses network mode {mode!r}, not {a.name}'s namespace")
-        if b.status != "running":
-            problems.append(f"{b.name} is {b.status}, not running")
+        if not _joined(client, mode, a):
+            problems.append(f"{b.name} uses network mode {mode!r}, not the network namespace of {p['a']}")
+        _running(b, problems)
     return problems
 
 
 def _c_ns_pid_host(client, p, answer):
     problems = []
     c = _container(client, p, problems)
-    if c and c.attrs["HostConfig"]["PidMode"] != "host":
-        problems.append(f"{c.name} has its own PID namespace (PidMode {c.attrs['HostConfig']['PidMode']!r})")
+    if c:
+        if c.attrs["HostConfig"]["PidMode"] != "host":
+            problems.append(f"{c.name} has its own PID namespace (PidMode {c.attrs['HostConfig']['PidMode']!r})")
+        _running(c, problems)
     return problems
 
 
@@ -188,10 +253,15 @@ def _c_ns_ipc(client, p, answer):
     problems = []
     a = _container(client, p, problems, "a2")
     b = _container(client, p, problems)
-    if a and a.attrs["HostConfig"]["IpcMode"] != "shareable":
-        problems.append(f"{a.name} must be started with --ipc shareable so others may join it")
-    if a and b and b.attrs["HostConfig"]["IpcMode"] not in (f"container:{a.id}", f"container:{a.name}"):
-        problems.append(f"{b.name} has IPC mode {b.attrs['HostConfig']['IpcMode']!r}, not {a.name}'s")
+    if a:
+        if a.attrs["HostConfig"]["IpcMode"] != "shareable":
+            problems.append(f"{a.name} must be started with --ipc shareable so others may join it "
+                            f"(its IPC mode is {a.attrs['HostConfig']['IpcMode']!r})")
+        _running(a, problems)
+    if b:
+        if not _joined(client, b.attrs["HostConfig"]["IpcMode"], a):
+            problems.append(f"{b.name} has IPC mode {b.attrs['HostConfig']['IpcMode']!r}, not {p['a2']}'s")
+        _running(b, problems)
     return problems
 
 
@@ -201,10 +271,10 @@ def _c_cg_memory(client, p, answer):
     if c:
         mem = c.attrs["HostConfig"]["Memory"]
         if mem != p["mem"] * MiB:
-            problems.append(f"its memory limit is {mem // MiB if mem else 'unlimited'} MiB, not {p['mem']} MiB"
-                            + (" (m means MiB: -m 96m)" if mem and mem != p["mem"] * MiB else ""))
-        if c.status != "running":
-            problems.append(f"{c.name} is {c.status}, not running")
+            problems.append(f"its memory limit is {f'{mem // MiB} MiB' if mem else 'unlimited'}, not {p['mem']} MiB"
+                            + (" (m means MiB: -m 96m)" if mem else
+                               " (a reservation is not a limit: -m)" if c.attrs["HostConfig"].get("MemoryReservation") else ""))
+        _running(c, problems)
     return problems
 
 
@@ -213,18 +283,23 @@ def _c_cg_cpus(client, p, answer):
     c = _container(client, p, problems)
     if c:
         hc = c.attrs["HostConfig"]
-        cpus = hc.get("NanoCpus", 0) / 1e9 or (hc.get("CpuQuota", 0) / hc["CpuPeriod"] if hc.get("CpuPeriod") else 0)
+        cpus = (hc.get("NanoCpus") or 0) / 1e9 or ((hc.get("CpuQuota") or 0) / hc["CpuPeriod"] if hc.get("CpuPeriod") else 0)
         if abs(cpus - p["cpus"]) > 1e-6:
             problems.append(f"it may use {cpus or 'all'} CPUs, not {p['cpus']}"
-                            + (" (--cpu-shares is a weight, not a limit)" if hc.get("CpuShares") else ""))
+                            + (" (--cpu-shares is a weight, not a limit)" if hc.get("CpuShares") else "")
+                            + (" (--cpuset-cpus picks which CPUs, not how much of them)" if hc.get("CpusetCpus") else ""))
+        _running(c, problems)
     return problems
 
 
 def _c_cg_pids(client, p, answer):
     problems = []
     c = _container(client, p, problems)
-    if c and c.attrs["HostConfig"].get("PidsLimit") != p["pids"]:
-        problems.append(f"its pids limit is {c.attrs['HostConfig'].get('PidsLimit')}, not {p['pids']}")
+    if c:
+        limit = c.attrs["HostConfig"].get("PidsLimit")
+        if limit != p["pids"]:
+            problems.append(f"its pids limit is {limit if limit and limit > 0 else 'unlimited'}, not {p['pids']}")
+        _running(c, problems)
     return problems
 
 
@@ -233,39 +308,58 @@ def _c_cg_oom(client, p, answer):
     c = _container(client, p, problems)
     if c:
         st, hc = c.attrs["State"], c.attrs["HostConfig"]
-        if hc["Memory"] != p["mem"] * MiB:
-            problems.append(f"its memory limit is {hc['Memory'] // MiB} MiB, not {p['mem']} MiB")
+        mem, swap = hc.get("Memory") or 0, hc.get("MemorySwap") or 0
+        if mem != p["mem"] * MiB:
+            problems.append(f"its memory limit is {f'{mem // MiB} MiB' if mem else 'unlimited'}, not {p['mem']} MiB")
+        elif swap != mem and client.info().get("SwapLimit", True):
+            problems.append(f"it may also use swap (memory+swap limit "
+                            f"{'unlimited' if swap < 0 else f'{swap // MiB} MiB'}, not {p['mem']} MiB): "
+                            f"no swap means --memory-swap {p['mem']}m, the same as -m")
         if st["Running"]:
             problems.append(f"{c.name} is still running: its workload must exceed the limit")
+        elif st.get("Status") == "created":
+            problems.append(f"{c.name} was created but never started")
         elif not st["OOMKilled"]:
-            problems.append(f"{c.name} exited with {st['ExitCode']} but was not OOM-killed: allocate more than the limit")
+            problems.append(f"{c.name} exited with {st['ExitCode']} but was not OOM-killed: "
+                            "allocate more than the limit (being killed by docker kill or stop does not count)")
     return problems
 
 
 def _c_run_port(client, p, answer):
-    import docker
     problems = []
     c = _container(client, p, problems)
     if c:
         binds = c.attrs["HostConfig"].get("PortBindings") or {}
-        host = [int(b["HostPort"]) for b in binds.get("80/tcp") or [] if b.get("HostPort")]
+        host = [(b.get("HostIp") or "", int(b["HostPort"])) for b in binds.get("80/tcp") or []
+                if (b.get("HostPort") or "").isdigit()]
         swapped = [k for k, v in binds.items() if v and any(b.get("HostPort") == "80" for b in v)]
+        ports = [port for _, port in host]
         if swapped and not host:
             problems.append(f"port 80 of the container is not published; host port 80 is bound to container "
                             f"port {swapped[0]} instead: remember -p HOST:CONTAINER")
-        elif p["port"] not in host:
-            problems.append(f"container port 80 is published on host port {host or 'none'}, not {p['port']}")
+        elif p["port"] not in ports:
+            problems.append(f"container port 80 is published on host port {ports or 'none'}, not {p['port']}")
+        else:
+            wide = sorted({ip or "0.0.0.0" for ip, port in host if port == p["port"] and ip != "127.0.0.1"})
+            if wide:
+                problems.append(f"it is published on {', '.join(wide)}"
+                                + (" (all interfaces)" if {"0.0.0.0", "::"} & set(wide) else "")
+                                + f", reachable from the network: publish on 127.0.0.1 only "
+                                  f"(-p 127.0.0.1:{p['port']}:80)")
+        if c.status == "created":
+            problems.append(f"{c.name} was created but never started (was host port {p['port']} busy? "
+                            "run the task's show cell again for a free one)")
+        else:
+            _running(c, problems, "httpd -f stays in the foreground and keeps it running")
         if not problems:
             # Asked from the engine's host (a helper on its network), where -p 127.0.0.1
             # publishes: the same answer on a local engine, in a VM or Docker Desktop.
             # (busybox nc, not wget: Debian's static busybox crashes in wget)
             probe = (f"for i in $(seq 30); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | "
                      f"nc -w 1 127.0.0.1 {p['port']} | grep -q '^HTTP/' && exit 0; sleep 0.1; done; exit 1")
-            try:
-                _run_quiet(client, probe, network_mode="host")
-            except docker.errors.ContainerError:
-                problems.append(f"nothing answers on 127.0.0.1:{p['port']} of the engine's host: "
-                                "is httpd running?")
+            if _run_quiet(client, probe, network_mode="host")[0] != 0:
+                problems.append(f"nothing answers HTTP on 127.0.0.1:{p['port']} of the engine's host: "
+                                "is httpd running on port 80 of the container?")
     return problems
 
 
@@ -278,11 +372,11 @@ def _c_run_volume(client, p, answer):
     if users:
         problems.append(f"containers still use the volume ({', '.join(u.name for u in users)}): write with --rm")
     out = _run_quiet(client, "cat /data/hello.txt 2>/dev/null || echo MISSING",
-                     volumes={p["volume"]: {"bind": "/data", "mode": "ro"}}).strip()
+                     volumes={p["volume"]: {"bind": "/data", "mode": "ro"}})[1].strip()
     if out == "MISSING":
         problems.append("the volume has no file hello.txt at its top level")
     elif out != p["word"]:
-        problems.append(f"hello.txt contains {out!r}, not {p['word']!r}")
+        problems.append(f"hello.txt contains {out[:60]!r}, not {p['word']!r}")
     return problems
 
 
@@ -293,7 +387,9 @@ def _c_run_env(client, p, answer):
         env = c.attrs["Config"].get("Env") or []
         if f"GREETING={p['word']}" not in env:
             have = [e for e in env if e.startswith("GREETING=")]
-            problems.append(f"GREETING is {have[0].split('=', 1)[1]!r}" if have else "GREETING is not set (-e NAME=value)")
+            problems.append(f"GREETING is {have[0].split('=', 1)[1]!r}" if have
+                            else "GREETING is not set (-e NAME=value; names are case-sensitive)")
+        _running(c, problems)
     return problems
 
 
@@ -310,6 +406,10 @@ def _c_run_bind(client, p, answer):
                 problems.append(f"/work is a {m['Type']} of {m.get('Source') or m.get('Name')}, not a bind mount of {p['dir']}")
             if m.get("RW"):
                 problems.append("the mount is writable: add :ro")
+        if _running(c, problems) and not problems:
+            code, out = c.exec_run(["cat", "/work/notes.txt"])
+            if code != 0 or b"mounted from the host" not in out:
+                problems.append(f"/work/notes.txt cannot be read inside {c.name}: {out.decode(errors='replace')[:80]!r}")
     return problems
 
 
@@ -318,17 +418,21 @@ def _c_img_build(client, p, answer):
     img = _get(client, "image", f"{p['tag']}:1")
     if img is None:
         return [f"there is no image tagged {p['tag']}:1 (docker build -t {p['tag']}:1 ...)"]
-    out = client.containers.run(img.id, remove=True, name=name("ex-check-build"),
-                                labels=labels()).decode().strip()
+    base = _get(client, "image", BUSYBOX)
+    layers = base.attrs["RootFS"].get("Layers") or [] if base else []
+    if layers and (img.attrs["RootFS"].get("Layers") or [])[:len(layers)] != layers:
+        problems.append(f"{p['tag']}:1 is not built FROM the course's busybox ({BUSYBOX})")
+    code, out = _run_image(client, img.id, timeout=20)
+    out = out.strip()
     if out != p["word"]:
-        problems.append(f"running it prints {out!r}, not {p['word']!r}: set CMD")
+        problems.append(f"running it prints {out[:60]!r}, not {p['word']!r}: set CMD")
     return problems
 
 
 def _c_img_tag(client, p, answer):
     a, b = _get(client, "image", f"{p['tag']}:1"), _get(client, "image", f"{p['tag']}:stable")
     if a is None:
-        return [f"{p['tag']}:1 is missing: the task made it; ex.setup('img-tag') makes it again"]
+        return [f"{p['tag']}:1 is missing: the task made it; run the task's show cell to make it again"]
     if b is None:
         return [f"there is no {p['tag']}:stable"]
     if a.id != b.id:
@@ -337,12 +441,14 @@ def _c_img_tag(client, p, answer):
 
 
 def _c_img_ignore(client, p, answer):
+    problems = []
+    if not (Path(p["dir"]) / "secret.env").exists():
+        problems.append(f"secret.env is gone from {p['dir']}: keep the file, leave it out of the image "
+                        "(run the task's show cell to make it again)")
     img = _get(client, "image", f"{p['tag']}:clean")
     if img is None:
-        return [f"there is no image tagged {p['tag']}:clean"]
-    listing = client.containers.run(img.id, "ls /app", remove=True, name=name("ex-check-ls"),
-                                    labels=labels()).decode().split()
-    problems = []
+        return problems + [f"there is no image tagged {p['tag']}:clean"]
+    listing = _run_image(client, img.id, ["ls", "-a", "/app"], timeout=20)[1].split()
     if "secret.env" in listing:
         problems.append("secret.env is in the image: list it in .dockerignore")
     if "app.txt" not in listing:
@@ -352,7 +458,11 @@ def _c_img_ignore(client, p, answer):
 
 def _c_clean_scoped(client, p, answer):
     left = client.containers.list(all=True, ignore_removed=True, filters={"label": [f"coursekit.exercise={p['group']}"]})
-    problems = [f"{len(left)} of the group's containers are still there"] if left else []
+    problems = []
+    if left:
+        stopped = all(c.status != "running" for c in left)
+        problems.append(f"{len(left)} of the group's containers are still there"
+                        + (" (stopped is not removed: docker rm)" if stopped else ""))
     if _get(client, "container", p["keep"]) is None:
         problems.append(f"{p['keep']} was removed too: filter on the group's label, not everything")
     return problems
@@ -363,14 +473,37 @@ def _c_reg_push(client, p, answer):
     from .registry import running_registries
     regs = [c for c in running_registries(client) if c.name == p["registry"]]
     if not regs:
-        return ["the task's registry is not running: run ex.setup('reg-push')"]
+        return ["the task's registry is not running: run the task's show cell again"]
+    from .connect import engine_address   # the registry API, seen from this notebook
+    api = f"http://{engine_address()}:{p['address'].rsplit(':', 1)[1]}/v2/{p['repo']}"
     try:
-        from .connect import engine_address   # the registry API, seen from this notebook
-        url = f"http://{engine_address()}:{p['address'].rsplit(':', 1)[1]}/v2/{p['repo']}/tags/list"
-        tags = json.load(urllib.request.urlopen(url, timeout=3))
+        tags = json.load(urllib.request.urlopen(f"{api}/tags/list", timeout=3))
     except OSError:
         return [f"the registry has no repository {p['repo']}: tag {p['address']}/{p['repo']}:1 and push it"]
-    return [] if "1" in (tags.get("tags") or []) else [f"{p['repo']} has tags {tags.get('tags')}, not 1"]
+    if "1" not in (tags.get("tags") or []):
+        return [f"{p['repo']} has tags {tags.get('tags')}, not 1"]
+    req = urllib.request.Request(f"{api}/manifests/1", headers={"Accept": ", ".join([
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])})
+    manifest = json.load(urllib.request.urlopen(req, timeout=3))
+    config = (manifest.get("config") or {}).get("digest")
+    base = _get(client, "image", BUSYBOX)
+    if config and base is not None and config != base.id:
+        return [f"{p['address']}/{p['repo']}:1 in the registry is not the course's busybox ({BUSYBOX})"]
+    return []
+
+
+def _c_sudo_user(client, p, answer):
+    problems = []
+    c = _container(client, p, problems)
+    if c:
+        user = c.attrs["Config"].get("User") or ""
+        if user.split(":")[0] not in ("65534", "nobody"):
+            problems.append(f"it runs as {user or 'root (the default)'}, not as user 65534 (nobody)")
+        if _running(c, problems) and not problems:
+            code, out = c.exec_run(["id", "-u"])
+            if out.decode(errors="replace").strip() != "65534":
+                problems.append(f"its processes run as uid {out.decode(errors='replace').strip()!r}, not 65534")
+    return problems
 
 
 def _params_port(r):
@@ -386,13 +519,32 @@ def _params_port(r):
     raise RuntimeError("no free port found")
 
 
+def _refresh_port(client, p):
+    """A port taken since the task chose it (and not by the learner's answer) is replaced."""
+    from .errors import PortBusy
+    from .ports import check_port_free
+    try:
+        check_port_free(p["port"])
+        return
+    except PortBusy:
+        pass
+    c = _get(client, "container", p["name"])
+    binds = (c.attrs["HostConfig"].get("PortBindings") or {}) if c is not None else {}
+    if any(b.get("HostPort") == str(p["port"]) for v in binds.values() for b in v or []):
+        return      # the learner's own answer holds it
+    p["port"] = _params_port(random.Random())
+
+
 WORDS = ["aurora", "basalt", "cobalt", "dunes", "ember", "fjord", "glacier", "harbor", "iris", "jade"]
 
 
 def _setup_share(client, p):
-    if _get(client, "container", p["a"]) is None:
+    a = _get(client, "container", p["a"])
+    if a is None:
         client.containers.run(BUSYBOX, "sleep 3600", detach=True, name=p["a"], labels=labels(),
                               ipc_mode="shareable")
+    elif a.status != "running":
+        a.start()
 
 
 def _setup_scratch(client, p):
@@ -443,22 +595,36 @@ def _registry_params(r):
             "repo": f"ex-{r.choice(WORDS)}"}
 
 
-def _c_sudo_user(client, p, answer):
-    problems = []
-    c = _container(client, p, problems)
-    if c:
-        user = c.attrs["Config"].get("User") or ""
-        if user.split(":")[0] not in ("65534", "nobody"):
-            problems.append(f"it runs as {user or 'root (the default)'}, not as user 65534 (nobody)")
-        if c.status != "running":
-            problems.append(f"{c.name} is {c.status}, not running")
-    return problems
-
-
 def _tmp(tag):
     import tempfile
-    return str(Path(tempfile.gettempdir()) / name(tag))
+    return str(Path(tempfile.gettempdir()) / _name(tag))
 
+
+# Answer code (solutions and wrong answers) -----------------------------------------------
+def _sleep(kw: str = "") -> str:
+    """A background sleep 3600 container named P["name"] with ``kw`` (SDK arguments)."""
+    return f'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, {kw}name=P["name"], labels=ck.labels())'
+
+
+def _created(kw: str = "") -> str:
+    """The same, created but never started."""
+    return f'client.containers.create(ck.BUSYBOX, "sleep 3600", {kw}name=P["name"], labels=ck.labels())'
+
+
+def _exited(kw: str = "", cmd: str = "true") -> str:
+    """The same settings, but a command that exits at once."""
+    return f'client.containers.run(ck.BUSYBOX, "{cmd}", detach=True, {kw}name=P["name"], labels=ck.labels()).wait()'
+
+
+HTTPD = '["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www"]'
+HOG_RUN = ('from coursekit.widgets import HOG\n'
+           'c = client.containers.run(ck.BUSYBOX, ["sh", "-c", HOG], environment={{"ALLOC": {alloc}, "PAUSE": "10000"}}, '
+           '{limits}detach=True, name=P["name"], labels=ck.labels())\n'
+           'c.wait(timeout=60)')
+NO_SWAP = 'mem_limit=f"{P[\'mem\']}m", memswap_limit=f"{P[\'mem\']}m", '
+BUILD = ('from coursekit.images import build_context\n'
+         'client.images.build(fileobj=build_context(f\'{dockerfile}\', {{}}), custom_context=True, '
+         'tag=f"{tag}", labels=ck.labels(), rm=True)')
 
 TASKS: list[Task] = [
     Task("hello-run", "01_hello_container", "easy",
@@ -466,147 +632,236 @@ TASKS: list[Task] = [
          "release (uname -r) and exits. Do not remove it: the check reads its output.",
          lambda r: {}, _c_hello_run, "uname -r prints the release; -a prints much more. Leave out --rm.",
          'client.containers.run(ck.BUSYBOX, "uname -r", detach=True, name=P["name"], labels=ck.labels()).wait()',
-         'client.containers.run(ck.BUSYBOX, "uname -a", detach=True, name=P["name"], labels=ck.labels()).wait()',
-         "not just the kernel release"),
+         [('client.containers.run(ck.BUSYBOX, "uname -a", detach=True, name=P["name"], labels=ck.labels()).wait()',
+           "not just the kernel release"),
+          ('client.containers.create(ck.BUSYBOX, "uname -r", name=P["name"], labels=ck.labels())',
+           "never started"),
+          (_sleep().replace('"sleep 3600"', '["sh", "-c", "uname -r; sleep 3600"]'),
+           "should have printed and exited"),
+          ('client.containers.run(ck.BUSYBOX, ["sh", "-c", "uname -r; exit 3"], detach=True, name=P["name"], labels=ck.labels()).wait()',
+           "exited with code 3")],
+         requires="a container {name} that ran and exited with code 0, whose whole output is the kernel release."),
     Task("hello-hostname", "01_hello_container", "easy",
          "Start a container named {name}, in the background, that keeps running (sleep 3600) and "
          "whose hostname is {hostname}.",
          lambda r: {"hostname": f"box-{r.choice(WORDS)}"}, _c_hello_hostname,
          "docker run -d --hostname NAME ... (SDK: hostname=...)",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, hostname=P["hostname"], name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels=ck.labels())',
-         "its hostname is"),
+         _sleep('hostname=P["hostname"], '),
+         [(_sleep(), "its hostname is"),
+          (_sleep('environment={"HOSTNAME": P["hostname"]}, '), "its hostname is"),
+          (_exited('hostname=P["hostname"], '), "not running"),
+          (_created('hostname=P["hostname"], '), "never started")],
+         requires="{name} is running (not just created, not exited) and its hostname is {hostname}."),
     Task("vm-hostpid", "02_containers_vs_vms", "medium",
          "Start a container named {name} running sleep 3600 in the background, find the host PID of "
          "its sleep process, and pass it to the check: ex.check('vm-hostpid', answer).",
          lambda r: {}, _c_vm_hostpid, "docker top shows host PIDs; so does State.Pid in docker inspect.",
-         'c = client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels=ck.labels())\n'
-         'c.reload()\nanswer = c.attrs["State"]["Pid"]',
-         'c = client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels=ck.labels())\n'
-         'answer = 1', "PID inside the container", takes_answer=True),
+         'c = ' + _sleep() + '\nc.reload()\nanswer = c.attrs["State"]["Pid"]',
+         [('c = ' + _sleep() + '\nanswer = 1', "PID inside the container"),
+          ('import os\nc = ' + _sleep() + '\nanswer = os.getpid()', "is not the host PID"),
+          ('c = ' + _created() + '\nc.reload()\nanswer = c.attrs["State"]["Pid"]', "never started"),
+          ('c = client.containers.run(ck.BUSYBOX, "true", detach=True, name=P["name"], labels=ck.labels())\n'
+           'c.wait()\nc.reload()\nanswer = c.attrs["State"]["Pid"]', "not running")],
+         requires="{name} is running, and your answer is the host PID of its main process.",
+         takes_answer=True),
     Task("ns-share-net", "03_namespaces", "medium",
          "The task started {a}. Start a second container named {name} (sleep 3600, in the background) "
          "in {a}'s network namespace.",
-         lambda r: {"a": name("ex-ns-share-net-first")}, _c_ns_share_net, "--network container:NAME (SDK: network_mode='container:NAME')",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, network_mode=f"container:{P[\'a\']}", name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels=ck.labels())',
-         "not ck-", setup=_setup_share),
+         lambda r: {"a": _name("ex-ns-share-net-first")}, _c_ns_share_net,
+         "--network container:NAME (SDK: network_mode='container:NAME')",
+         _sleep('network_mode=f"container:{P[\'a\']}", '),
+         [(_sleep(), "not the network namespace of"),
+          (_sleep('network_mode="host", '), "not the network namespace of"),
+          (_exited('network_mode=f"container:{P[\'a\']}", '), "not running"),
+          (_created('network_mode=f"container:{P[\'a\']}", '), "never started")],
+         requires="{a} and {name} are both running, and {name}'s network mode is container:{a}.",
+         setup=_setup_share),
     Task("ns-pid-host", "03_namespaces", "easy",
          "Start a container named {name} (sleep 3600, in the background) that sees every process of "
          "the host.", lambda r: {}, _c_ns_pid_host, "--pid=host (SDK: pid_mode='host')",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, pid_mode="host", name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, ipc_mode="host", name=P["name"], labels=ck.labels())',
-         "own PID namespace"),
+         _sleep('pid_mode="host", '),
+         [(_sleep('ipc_mode="host", '), "own PID namespace"),
+          (_exited('pid_mode="host", ', cmd="ps"), "not running"),
+          (_created('pid_mode="host", '), "never started")],
+         requires="{name} is running and shares the host's PID namespace (PidMode host)."),
     Task("ns-ipc", "03_namespaces", "hard",
          "Start {a2} with a shareable IPC namespace, then {name} joining it; both sleep 3600 in the "
-         "background.", lambda r: {"a2": name("ex-ns-ipc-first")}, _c_ns_ipc,
+         "background.", lambda r: {"a2": _name("ex-ns-ipc-first")}, _c_ns_ipc,
          "--ipc shareable on the first, --ipc container:FIRST on the second.",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, ipc_mode="shareable", name=P["a2"], labels=ck.labels())\n'
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, ipc_mode=f"container:{P[\'a2\']}", name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["a2"], labels=ck.labels())\n'
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels=ck.labels())',
-         "--ipc shareable"),
+         _sleep('ipc_mode="shareable", ').replace('P["name"]', 'P["a2"]') + '\n'
+         + _sleep('ipc_mode=f"container:{P[\'a2\']}", '),
+         [(_sleep().replace('P["name"]', 'P["a2"]') + '\n' + _sleep(), "--ipc shareable"),
+          (_sleep('ipc_mode="shareable", ').replace('P["name"]', 'P["a2"]') + '\n' + _sleep(), "has IPC mode"),
+          (_sleep('ipc_mode="shareable", ').replace('P["name"]', 'P["a2"]') + '\n' + _sleep('ipc_mode="host", '),
+           "has IPC mode"),
+          (_sleep('ipc_mode="private", ').replace('P["name"]', 'P["a2"]') + '\n'
+           + _sleep('ipc_mode=f"container:{P[\'a2\']}", '), "--ipc shareable"),
+          (_sleep('ipc_mode="shareable", ').replace('P["name"]', 'P["a2"]') + '\n'
+           + _created('ipc_mode=f"container:{P[\'a2\']}", '), "never started")],
+         requires="{a2} (IPC mode shareable) and {name} (IPC mode container:{a2}) are both running."),
     Task("cg-memory", "04_cgroups", "easy",
          "Start a container named {name} (sleep 3600, in the background) that may use at most {mem} MiB "
          "of memory.", lambda r: {"mem": r.choice([48, 64, 96, 128])}, _c_cg_memory,
          "-m {mem}m (SDK: mem_limit='{mem}m')",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, mem_limit=f"{P[\'mem\']}m", name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, mem_limit=f"{P[\'mem\'] * 2}m", name=P["name"], labels=ck.labels())',
-         "its memory limit is"),
+         _sleep('mem_limit=f"{P[\'mem\']}m", '),
+         [(_sleep('mem_limit=f"{P[\'mem\'] * 2}m", '), "its memory limit is"),
+          (_sleep('mem_reservation=f"{P[\'mem\']}m", '), "a reservation is not a limit"),
+          (_created('mem_limit=f"{P[\'mem\']}m", '), "never started")],
+         requires="{name} is running with a memory limit of exactly {mem} MiB."),
     Task("cg-cpus", "04_cgroups", "easy",
          "Start a container named {name} (sleep 3600, in the background) limited to {cpus} CPUs.",
          lambda r: {"cpus": r.choice([0.25, 0.5, 0.75, 1.5])}, _c_cg_cpus,
          "--cpus N (SDK: nano_cpus=N * 1e9), or --cpu-quota with --cpu-period.",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, nano_cpus=int(P["cpus"] * 1e9), name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, cpu_shares=512, name=P["name"], labels=ck.labels())',
-         "--cpu-shares is a weight"),
+         _sleep('nano_cpus=int(P["cpus"] * 1e9), '),
+         [(_sleep('cpu_shares=512, '), "--cpu-shares is a weight"),
+          (_sleep('cpuset_cpus="0", '), "--cpuset-cpus picks which CPUs"),
+          (_created('nano_cpus=int(P["cpus"] * 1e9), '), "never started"),
+          (_exited('nano_cpus=int(P["cpus"] * 1e9), '), "not running")],
+         requires="{name} is running with a CPU limit (--cpus, or quota/period) of exactly {cpus} CPUs."),
     Task("cg-pids", "04_cgroups", "easy",
          "Start a container named {name} (sleep 3600, in the background) that may have at most {pids} "
          "processes.", lambda r: {"pids": r.choice([20, 30, 40, 50])}, _c_cg_pids,
          "--pids-limit N (SDK: pids_limit=N)",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, pids_limit=P["pids"], name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels=ck.labels())',
-         "its pids limit is"),
+         _sleep('pids_limit=P["pids"], '),
+         [(_sleep(), "its pids limit is unlimited"),
+          (_sleep('pids_limit=P["pids"] * 2, '), "its pids limit is"),
+          (_exited('pids_limit=P["pids"], '), "not running"),
+          (_created('pids_limit=P["pids"], '), "never started")],
+         requires="{name} is running with a pids limit of exactly {pids}."),
     Task("cg-oom", "04_cgroups", "hard",
          "Run a container named {name} with a {mem} MiB memory limit (and no swap) whose workload needs "
          "more than that, so that the kernel OOM-kills it. Keep the container for the check.",
          lambda r: {"mem": r.choice([24, 32, 40])}, _c_cg_oom,
-         "the lesson's HOG workload (coursekit.widgets.HOG) with ALLOC above the limit; set memswap_limit too.",
-         'from coursekit.widgets import HOG\n'
-         'c = client.containers.run(ck.BUSYBOX, ["sh", "-c", HOG], environment={"ALLOC": str(P["mem"] * 2), "PAUSE": "10000"}, mem_limit=f"{P[\'mem\']}m", memswap_limit=f"{P[\'mem\']}m", detach=True, name=P["name"], labels=ck.labels())\n'
-         'c.wait(timeout=60)',
-         'from coursekit.widgets import HOG\n'
-         'c = client.containers.run(ck.BUSYBOX, ["sh", "-c", HOG], environment={"ALLOC": "8", "PAUSE": "10000"}, mem_limit=f"{P[\'mem\']}m", memswap_limit=f"{P[\'mem\']}m", detach=True, name=P["name"], labels=ck.labels())\n'
-         'c.wait(timeout=60)', "was not OOM-killed"),
+         "the lesson's HOG workload (coursekit.widgets.HOG) with ALLOC above the limit; set memswap_limit "
+         "to the same value as mem_limit (--memory-swap {mem}m) so it cannot swap.",
+         HOG_RUN.format(alloc='str(P["mem"] * 2)', limits=NO_SWAP),
+         [(HOG_RUN.format(alloc='"8"', limits=NO_SWAP), "was not OOM-killed"),
+          (HOG_RUN.format(alloc='str(P["mem"] * 2)', limits='mem_limit=f"{P[\'mem\']}m", '), "may also use swap"),
+          (HOG_RUN.format(alloc='str(P["mem"] * 2)', limits='mem_limit=f"{P[\'mem\']}m", memswap_limit=-1, '),
+           "memory+swap limit unlimited"),
+          ('c = ' + _sleep(NO_SWAP) + '\nc.kill()\nc.wait(timeout=60)', "was not OOM-killed"),
+          (HOG_RUN.format(alloc='str(P["mem"] * 4)', limits=NO_SWAP.replace("P['mem']", "P['mem'] * 2")),
+           "its memory limit is")],
+         requires="{name} has a memory limit of {mem} MiB and a memory+swap limit of the same {mem} MiB "
+                  "(no swap), has stopped, and was OOM-killed by the kernel (not stopped or killed by you)."),
     Task("run-port", "05_docker_run", "medium",
          "Start a container named {name} in the background that serves HTTP on its port 80 (busybox: "
          "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www), published on host "
-         "port {port} of 127.0.0.1.", lambda r: {"port": _params_port(r)}, _c_run_port,
-         "-p 127.0.0.1:{port}:80: host first, container second.",
-         'client.containers.run(ck.BUSYBOX, ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www"], detach=True, ports={"80/tcp": ("127.0.0.1", P["port"])}, name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www"], detach=True, ports={f"{P[\'port\']}/tcp": ("127.0.0.1", 80)}, name=P["name"], labels=ck.labels())',
-         "remember -p HOST:CONTAINER"),
+         "port {port} of 127.0.0.1 only (as the course does: not on every interface of the host).",
+         lambda r: {"port": _params_port(r)}, _c_run_port,
+         "-p 127.0.0.1:{port}:80: host address and port first, container port second.",
+         f'client.containers.run(ck.BUSYBOX, {HTTPD}, detach=True, ports={{"80/tcp": ("127.0.0.1", P["port"])}}, name=P["name"], labels=ck.labels())',
+         [(f'client.containers.run(ck.BUSYBOX, {HTTPD}, detach=True, ports={{f"{{P[\'port\']}}/tcp": ("127.0.0.1", 80)}}, name=P["name"], labels=ck.labels())',
+           "remember -p HOST:CONTAINER"),
+          (f'client.containers.run(ck.BUSYBOX, {HTTPD}, detach=True, ports={{"80/tcp": P["port"]}}, name=P["name"], labels=ck.labels())',
+           "all interfaces"),
+          (f'client.containers.create(ck.BUSYBOX, {HTTPD}, ports={{"80/tcp": ("127.0.0.1", P["port"])}}, name=P["name"], labels=ck.labels())',
+           "never started"),
+          (_sleep('ports={"80/tcp": ("127.0.0.1", P["port"])}, '), "nothing answers HTTP"),
+          (_exited('ports={"80/tcp": ("127.0.0.1", P["port"])}, '), "not running")],
+         requires="{name} is running, its port 80 is published on 127.0.0.1:{port} and on no other "
+                  "address, and an HTTP request to 127.0.0.1:{port} on the engine's host gets an answer.",
+         refresh=_refresh_port),
     Task("run-volume", "05_docker_run", "medium",
          "Create a volume named {volume} and, with a container that removes itself (--rm), write a file "
          "hello.txt containing only the word {word} at the top of the volume.",
-         lambda r: {"volume": name("ex-run-volume-data"), "word": r.choice(WORDS)}, _c_run_volume,
+         lambda r: {"volume": _name("ex-run-volume-data"), "word": r.choice(WORDS)}, _c_run_volume,
          "-v {volume}:/data and echo {word} > /data/hello.txt, with --rm.",
          'client.volumes.create(P["volume"], labels=ck.labels())\n'
          'client.containers.run(ck.BUSYBOX, ["sh", "-c", f"echo {P[\'word\']} > /data/hello.txt"], remove=True, volumes={P["volume"]: {"bind": "/data", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
-         'client.volumes.create(P["volume"], labels=ck.labels())\n'
-         'client.containers.run(ck.BUSYBOX, ["sh", "-c", f"echo {P[\'word\']} > /data/hello.txt"], volumes={P["volume"]: {"bind": "/data", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
-         "write with --rm"),
+         [('client.volumes.create(P["volume"], labels=ck.labels())\n'
+           'client.containers.run(ck.BUSYBOX, ["sh", "-c", f"echo {P[\'word\']} > /data/hello.txt"], volumes={P["volume"]: {"bind": "/data", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
+           "write with --rm"),
+          ('client.volumes.create(P["volume"], labels=ck.labels())\n'
+           'client.containers.run(ck.BUSYBOX, ["sh", "-c", f"mkdir /data/sub && echo {P[\'word\']} > /data/sub/hello.txt"], remove=True, volumes={P["volume"]: {"bind": "/data", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
+           "no file hello.txt at its top level"),
+          ('client.volumes.create(P["volume"], labels=ck.labels())\n'
+           'client.containers.run(ck.BUSYBOX, ["sh", "-c", "echo hello > /data/hello.txt"], remove=True, volumes={P["volume"]: {"bind": "/data", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
+           "hello.txt contains 'hello'")],
+         requires="the volume {volume} exists, no container (running or stopped) still uses it, and its "
+                  "top-level hello.txt contains only {word}."),
     Task("run-env", "05_docker_run", "easy",
          "Start a container named {name} (sleep 3600, in the background) with the environment variable "
          "GREETING set to {word}.", lambda r: {"word": r.choice(WORDS)}, _c_run_env,
          "-e GREETING={word} (SDK: environment={{'GREETING': ...}})",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, environment={"GREETING": P["word"]}, name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, environment={"GREETING": "hello"}, name=P["name"], labels=ck.labels())',
-         "GREETING is 'hello'"),
+         _sleep('environment={"GREETING": P["word"]}, '),
+         [(_sleep('environment={"GREETING": "hello"}, '), "GREETING is 'hello'"),
+          (_sleep('environment={"greeting": P["word"]}, '), "GREETING is not set"),
+          (_exited('environment={"GREETING": P["word"]}, ', cmd="env"), "not running"),
+          (_created('environment={"GREETING": P["word"]}, '), "never started")],
+         requires="{name} is running and its environment has GREETING={word}."),
     Task("run-bind", "05_docker_run", "medium",
          "The task made the directory {dir}. Start a container named {name} (sleep 3600, in the "
          "background) with that directory mounted read-only at /work.",
          lambda r: {"dir": _tmp("ex-run-bind-dir")}, _c_run_bind,
          "-v {dir}:/work:ro (SDK: volumes={{dir: {{'bind': '/work', 'mode': 'ro'}}}})",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, volumes={P["dir"]: {"bind": "/work", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
-         "add :ro", setup=_setup_scratch),
+         _sleep('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '),
+         [(_sleep('volumes={P["dir"]: {"bind": "/work", "mode": "rw"}}, '), "add :ro"),
+          (_created('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '), "never started"),
+          (_exited('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '), "not running"),
+          (_sleep('tmpfs={"/work": ""}, '), "nothing is mounted at /work"),
+          ('import os\n' + _sleep('volumes={os.path.dirname(P["dir"]): {"bind": "/work", "mode": "ro"}}, '),
+           "not a bind mount of")],
+         requires="{name} is running with {dir} bind-mounted read-only at /work, and reads its notes.txt there.",
+         setup=_setup_scratch),
     Task("img-build", "06_images_and_build", "medium",
          "Build an image tagged {tag}:1 from the course's busybox whose default command prints the word "
-         "{word}.", lambda r: {"tag": name("ex-img-build"), "word": r.choice(WORDS)}, _c_img_build,
+         "{word}.", lambda r: {"tag": _name("ex-img-build"), "word": r.choice(WORDS)}, _c_img_build,
          "a Dockerfile with FROM and CMD [\"echo\", \"{word}\"]; docker build -t {tag}:1 DIR",
-         'from coursekit.images import build_context\n'
-         'client.images.build(fileobj=build_context(f\'FROM {ck.BUSYBOX}\\nCMD ["echo", "{P["word"]}"]\\n\', {}), custom_context=True, tag=f"{P[\'tag\']}:1", labels=ck.labels(), rm=True)',
-         'from coursekit.images import build_context\n'
-         'client.images.build(fileobj=build_context(f"FROM {ck.BUSYBOX}\\n", {}), custom_context=True, tag=f"{P[\'tag\']}:1", labels=ck.labels(), rm=True)',
-         "set CMD"),
+         BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nCMD ["echo", "{P["word"]}"]\\n', tag="{P['tag']}:1"),
+         [(BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\n', tag="{P['tag']}:1"), "prints '', not"),
+          (BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nCMD ["echo", "hello"]\\n', tag="{P['tag']}:1"),
+           "prints 'hello', not"),
+          (BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nCMD ["echo", "{P["word"]}"]\\n', tag="{P['tag']}"),
+           "there is no image tagged")],
+         requires="an image {tag}:1 exists, built FROM the course's busybox, and a container run from it "
+                  "with no command prints only {word}."),
     Task("img-tag", "06_images_and_build", "easy",
          "The task built {tag}:1. Give the same image a second tag, {tag}:stable.",
-         lambda r: {"tag": name("ex-img-tag")}, _c_img_tag, "docker tag SRC DST (SDK: image.tag(repo, tag))",
+         lambda r: {"tag": _name("ex-img-tag")}, _c_img_tag, "docker tag SRC DST (SDK: image.tag(repo, tag))",
          'client.images.get(f"{P[\'tag\']}:1").tag(P["tag"], "stable")',
-         'from coursekit.images import build_context\n'
-         'client.images.build(fileobj=build_context(f"FROM {ck.BUSYBOX}\\nRUN echo other > /x\\n", {}), custom_context=True, tag=f"{P[\'tag\']}:stable", labels=ck.labels(), rm=True)',
-         "do not rebuild", setup=_setup_img_tag),
+         [(BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nRUN echo other > /x\\n', tag="{P['tag']}:stable"),
+           "do not rebuild"),
+          ('client.images.get(f"{P[\'tag\']}:1").tag(P["tag"], "latest")', "there is no"),
+          ('client.images.get(ck.BUSYBOX).tag(P["tag"], "stable")', "is a different image")],
+         requires="{tag}:1 and {tag}:stable both exist and are the same image (the same ID).",
+         setup=_setup_img_tag),
     Task("img-ignore", "06_images_and_build", "medium",
          "The task made a build context in {dir} (a Dockerfile that copies everything to /app, app.txt, "
          "and secret.env). Build {tag}:clean from it so that secret.env is not in the image, without "
-         "deleting the file.", lambda r: {"dir": _tmp("ex-img-ignore-ctx"), "tag": name("ex-img-ignore")},
+         "deleting the file.", lambda r: {"dir": _tmp("ex-img-ignore-ctx"), "tag": _name("ex-img-ignore")},
          _c_img_ignore, "a .dockerignore file in the context listing secret.env",
          'from pathlib import Path\n'
          '(Path(P["dir"]) / ".dockerignore").write_text("secret.env\\n")\n'
          'client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:clean", labels=ck.labels(), rm=True)',
-         'client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:clean", labels=ck.labels(), rm=True)',
-         "list it in .dockerignore", setup=_setup_ignore),
+         [('client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:clean", labels=ck.labels(), rm=True)',
+           "list it in .dockerignore"),
+          ('from pathlib import Path\n'
+           '(Path(P["dir"]) / "secret.env").unlink()\n'
+           'client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:clean", labels=ck.labels(), rm=True)',
+           "secret.env is gone"),
+          ('from pathlib import Path\n'
+           '(Path(P["dir"]) / ".dockerignore").write_text("secret.env\\napp.txt\\n")\n'
+           'client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:clean", labels=ck.labels(), rm=True)',
+           "app.txt should be in /app")],
+         requires="{tag}:clean exists, its /app has app.txt but no secret.env, and secret.env is still in {dir}.",
+         setup=_setup_ignore),
     Task("clean-scoped", "07_cleaning_up", "medium",
          "The task started three containers labelled coursekit.exercise={group} and one more, {keep}. "
          "Remove the three with one filtered command, and keep {keep}.",
-         lambda r: {"group": name("ex-clean-group"), "keep": name("ex-clean-keep")}, _c_clean_scoped,
-         "docker rm -f $(docker ps -aq --filter label=coursekit.exercise={group})",
+         lambda r: {"group": _name("ex-clean-scoped-group"), "keep": _name("ex-clean-scoped-keep")},
+         _c_clean_scoped, "docker rm -f $(docker ps -aq --filter label=coursekit.exercise={group})",
          'for c in client.containers.list(all=True, filters={"label": f"coursekit.exercise={P[\'group\']}"}):\n'
          '    c.remove(force=True)',
-         'for c in client.containers.list(all=True, filters={"label": ck.label_filter()}):\n'
-         '    c.remove(force=True)',
-         "was removed too", setup=_setup_clean),
+         [('for c in client.containers.list(all=True, filters={"label": ck.label_filter()}):\n'
+           '    c.remove(force=True)', "was removed too"),
+          ('client.containers.list(all=True, filters={"label": f"coursekit.exercise={P[\'group\']}"})[0].remove(force=True)',
+           "2 of the group's containers are still there"),
+          ('for c in client.containers.list(all=True, filters={"label": f"coursekit.exercise={P[\'group\']}"}):\n'
+           '    c.stop(timeout=0)', "stopped is not removed")],
+         requires="no container labelled coursekit.exercise={group} is left (running or stopped), and {keep} "
+                  "still exists.",
+         setup=_setup_clean),
     Task("reg-push", "08_registries", "medium",
          "The task started a course registry at {address}. Push the course's busybox image there as "
          "{address}/{repo}:1.", lambda r: _registry_params(r),
@@ -614,16 +869,26 @@ TASKS: list[Task] = [
          'ref = f"{P[\'address\']}/{P[\'repo\']}"\n'
          'client.images.get(ck.BUSYBOX).tag(ref, "1")\n'
          'client.images.push(ref, "1")',
-         'ref = f"{P[\'address\']}/{P[\'repo\']}"\n'
-         'client.images.get(ck.BUSYBOX).tag(ref, "1")',
-         "and push it", setup=_setup_registry),
+         [('ref = f"{P[\'address\']}/{P[\'repo\']}"\n'
+           'client.images.get(ck.BUSYBOX).tag(ref, "1")', "and push it"),
+          ('ref = f"{P[\'address\']}/{P[\'repo\']}"\n'
+           'client.images.get(ck.BUSYBOX).tag(ref, "latest")\n'
+           'client.images.push(ref, "latest")', "not 1"),
+          ('ref = f"{P[\'address\']}/{P[\'repo\']}"\n'
+           + BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nRUN echo other > /x\\n', tag="{ref}:1") + '\n'
+           'client.images.push(ref, "1")', "is not the course's busybox")],
+         requires="the task's registry is running and holds {repo}:1, and that is the course's busybox image.",
+         setup=_setup_registry),
     Task("sudo-user", "09_docker_without_sudo", "easy",
          "Start a container named {name} (sleep 3600, in the background) whose process runs as the "
          "unprivileged user 65534 (nobody) instead of root.", lambda r: {}, _c_sudo_user,
          "--user 65534 (SDK: user='65534')",
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, user="65534", name=P["name"], labels=ck.labels())',
-         'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels=ck.labels())',
-         "root (the default)"),
+         _sleep('user="65534", '),
+         [(_sleep(), "root (the default)"),
+          (_sleep('user="1000", '), "not as user 65534"),
+          (_created('user="65534", '), "never started"),
+          (_exited('user="65534", '), "not running")],
+         requires="{name} is running, configured with user 65534 (or nobody), and its processes have uid 65534."),
 ]
 TASKS_BY_ID = {t.id: t for t in TASKS}
 
@@ -668,6 +933,65 @@ def progress() -> Progress:
     return out
 
 
+# --- who: names and values that survive a kernel restart ---------------------------------
+_IDENT_RE = re.compile(r"^[a-z0-9]{4,12}$")
+_stored_ident: dict[str, str] = {}
+
+
+def _state_file() -> Path:
+    """Beside the progress file: this learner's id and the values shown so far."""
+    return _progress_file().parent / "exercises.json"
+
+
+def _state() -> dict:
+    try:
+        data = json.loads(_state_file().read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(data: dict) -> bool:
+    f = _state_file()
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_name(f".{f.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(f)
+        return True
+    except OSError:
+        return False
+
+
+def _pinned() -> bool:
+    """A session id given from outside (tests, parallel runs): exercises are that session's
+    alone and nothing is stored."""
+    return bool(os.environ.get(SESSION_ENV, "").strip())
+
+
+def ident() -> str:
+    """Whose exercise objects these are, in their names ``ck-<id>-ex-...``.
+
+    ``$COURSEKIT_SESSION`` when it is set (the tests; two copies of the notebooks at once
+    never collide), else a per-learner id stored beside the progress file, so the names
+    and values of the tasks stay the same after a kernel restart and the checks and
+    ``cleanup()`` find what the learner made before it. Where nothing can be stored, the
+    kernel's session id."""
+    if _pinned():
+        return session()
+    key = str(_state_file())
+    if key not in _stored_ident:
+        sid = _state().get("learner", "")
+        if not (isinstance(sid, str) and _IDENT_RE.match(sid)):
+            sid = "l" + secrets.token_hex(3)
+            data = _state()
+            data["learner"] = sid
+            if not _save_state(data):
+                sid = session()
+        _stored_ident[key] = sid
+    return _stored_ident[key]
+
+
 # --- the notebook API ----------------------------------------------------------------------
 _shown: dict[str, dict] = {}
 
@@ -677,13 +1001,40 @@ def _client():
     return connect()
 
 
+def _params(task: Task) -> dict:
+    """The task's values: as shown in this kernel, else as stored for this learner, else new."""
+    key = f"{ident()}:{task.id}"
+    if key in _shown:
+        return _shown[key]
+    if not _pinned():
+        stored = (_state().get("values") or {}).get(task.id)
+        if isinstance(stored, dict) and stored.get("name") == _name(f"ex-{task.id}"):
+            return stored
+    return _values(task)
+
+
+def _remember(task: Task, p: dict) -> None:
+    _shown[f"{ident()}:{task.id}"] = p
+    if not _pinned():
+        data = _state()
+        if (data.get("values") or {}).get(task.id) != p:
+            data.setdefault("values", {})[task.id] = p
+            _save_state(data)
+
+
 def show(task_id: str) -> Shown:
-    """Prepare the task (what it provides) and show it with your values."""
+    """Prepare the task (what it provides) and show it with your values.
+
+    In the notebooks each task has its own variable (``P_run_port = ex.show("run-port")``),
+    and the checks never read it: running the cells in any order is safe."""
     task = TASKS_BY_ID[task_id]
-    p = _shown.get(task_id) or _values(task)
+    p = dict(_params(task))
+    client = _client() if (task.setup or task.refresh) else None
+    if task.refresh:
+        task.refresh(client, p)
     if task.setup:
-        task.setup(_client(), p)
-    _shown[task_id] = p
+        task.setup(client, p)
+    _remember(task, p)
     return Shown(task, p)
 
 
@@ -693,15 +1044,20 @@ def check(task_id: str, answer=None) -> Result:
         task = TASKS_BY_ID[task_id]
     except KeyError:
         return Result(str(task_id), [f"no task {task_id!r}; the tasks are {', '.join(TASKS_BY_ID)}"])
-    p = _shown.get(task_id) or _values(task)
     try:
+        p = _params(task)
         problems = task.check(_client(), p, answer)
     except Exception as err:  # a stopped engine, bad input, anything: a ❌, not a traceback
+        p = {}
         problems = [getattr(err, "message", None) or f"{type(err).__name__}: {err}"]
         fix = getattr(err, "fix", None)
         if fix:
             problems.append(f"fix: {fix}")
-    res = Result(task_id, problems, "" if not problems else task.hint.format(**p))
+    try:
+        hint_text = task.hint.format(**p) if problems else ""
+    except (KeyError, IndexError):
+        hint_text = task.hint
+    res = Result(task_id, problems, hint_text)
     if res.ok:
         _record(task_id)
     return res
@@ -709,45 +1065,56 @@ def check(task_id: str, answer=None) -> Result:
 
 def hint(task_id: str) -> str:
     task = TASKS_BY_ID[task_id]
-    return task.hint.format(**(_shown.get(task_id) or _values(task)))
+    return task.hint.format(**_params(task))
+
+
+def _prefixes() -> set[str]:
+    """Exercise names: ``ck-<id>-ex-`` (see :func:`ident`) and this kernel's ``ck-<session>-ex-``
+    (the course registry of reg-push is named by the session)."""
+    return {_name("ex-"), name("ex-")}
 
 
 def cleanup(task_id: str | None = None):
-    """Remove what the task(s) created or asked for: objects named ck-<session>-ex-..."""
+    """Remove what the task(s) created or asked for, labelled or not: containers, images and
+    volumes named by the tasks (``ck-<id>-ex-...``), their folders and registry tags."""
     import shutil
     import docker
     client = _client()
-    prefix = name("ex-")
+    ids = [t.id for t in TASKS] if task_id is None else [task_id]
+    mine = tuple(f"{pre}{t}" for pre in _prefixes() for t in ids) if task_id else tuple(_prefixes())
+    params = {t: _params(TASKS_BY_ID[t]) for t in ids if t in TASKS_BY_ID}
     removed = []
-    for c in client.containers.list(all=True, ignore_removed=True, filters={"name": prefix}):
-        if c.name.startswith(prefix) and (task_id is None or c.name.startswith(name(f"ex-{task_id}"))):
-            c.remove(force=True)
-            removed.append(c.name)
-    for img in image_summaries(client):
-        for tag in img["RepoTags"]:
-            if tag.startswith(prefix) and (task_id is None or tag.startswith(name(f"ex-{task_id}"))):
+    for pre in _prefixes():
+        for c in client.containers.list(all=True, ignore_removed=True, filters={"name": pre}):
+            if c.name.startswith(mine):
                 try:
-                    client.images.remove(tag, force=True)
+                    c.remove(force=True, v=True)
+                    removed.append(c.name)
+                except docker.errors.NotFound:
+                    pass
+    tags = tuple(f"{p['address']}/" for p in params.values() if "address" in p)
+    for img in image_summaries(client):
+        for tag in img.get("RepoTags") or []:
+            if tag.startswith(mine) or (tags and tag.startswith(tags)):
+                try:
+                    client.images.remove(tag, force=tag.startswith(mine))
                     removed.append(tag)
                 except docker.errors.ImageNotFound:
                     pass
-    for v in client.volumes.list(filters={"name": prefix}):
-        if v.name.startswith(prefix):
-            v.remove(force=True)
-            removed.append(v.name)
-    for t in TASKS:
-        if task_id in (None, t.id):
-            p = _shown.get(t.id) or _values(t)
-            if "dir" in p and Path(p["dir"]).exists():
-                shutil.rmtree(p["dir"], ignore_errors=True)
-            if "address" in p:
-                for img in image_summaries(client):
-                    for tag in img["RepoTags"]:
-                        if tag.startswith(p["address"] + "/"):
-                            try:
-                                client.images.remove(tag)
-                            except docker.errors.ImageNotFound:
-                                pass
+                except docker.errors.APIError:
+                    pass
+    for pre in _prefixes():
+        for v in client.volumes.list(filters={"name": pre}):
+            if v.name.startswith(mine):
+                try:
+                    v.remove(force=True)
+                    removed.append(v.name)
+                except docker.errors.NotFound:
+                    pass
+    for p in params.values():
+        if "dir" in p and Path(p["dir"]).name.startswith(tuple(_prefixes())) and Path(p["dir"]).exists():
+            shutil.rmtree(p["dir"], ignore_errors=True)
+            removed.append(p["dir"])
     return f"exercises: removed {len(removed)} objects"
 
 
@@ -759,6 +1126,11 @@ LESSON_TITLES = {
     "09_docker_without_sudo": "Docker without sudo",
 }
 ANSWER_PLACEHOLDER = "# Your answer here: CLI (!docker ...) or SDK (client.containers.run(...)).\n"
+
+
+def notebook_code(task: Task, code: str) -> str:
+    """Answer code as written in the notebooks: ``P[...]`` becomes the task's own variable."""
+    return re.sub(r"\bP\[", f"{task.var}[", code)
 
 
 def _quiet(code: str) -> str:
@@ -794,8 +1166,9 @@ def build_notebooks() -> dict[str, "object"]:
                               "client = ck.connect()")]
             for i, t in enumerate(tasks, 1):
                 cells.append(new_markdown_cell(f"## Task {i}: `{t.id}` ({t.level})"))
-                cells.append(new_code_cell(f'P = ex.show("{t.id}")\nP'))
-                answer = new_code_cell(_quiet(t.solution) + "\n" if kind == "solution" else ANSWER_PLACEHOLDER)
+                cells.append(new_code_cell(f'{t.var} = ex.show("{t.id}")\n{t.var}'))
+                answer = new_code_cell(_quiet(notebook_code(t, t.solution)) + "\n" if kind == "solution"
+                                       else ANSWER_PLACEHOLDER)
                 answer.metadata["tags"] = ["answer"] + (["hide-input"] if kind == "solution" else [])
                 cells.append(answer)
                 cells.append(new_code_cell(f'ex.check("{t.id}", answer)' if t.takes_answer
@@ -831,6 +1204,12 @@ def write_notebooks(root: Path = ROOT) -> list[str]:
             old = nbformat.read(path, as_version=4)
             if sources_of(old) == sources_of(nb):
                 continue
+            before = {c.get("id"): c for c in old.cells if c.cell_type == "code"}
+            for c in nb.cells:      # a cell that did not change keeps its recorded output
+                was = before.get(c.get("id"))
+                if c.cell_type == "code" and was is not None and was.source == c.source:
+                    c.outputs, c.execution_count = was.outputs, was.execution_count
+                    c.metadata.update({k: v for k, v in was.metadata.items() if k == "execution"})
         nbformat.write(nb, path)
         written.append(rel)
     return written

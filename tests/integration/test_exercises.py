@@ -1,20 +1,56 @@
 """Every exercise task, on the real engine: the untouched learner copy fails its check,
-the reference solution passes, and a plausible wrong answer fails with the intended hint."""
+the reference solution passes (also without the course labels, and ``ex.cleanup()``
+still removes it), and every plausible wrong answer fails with the intended hint."""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import docker
 import pytest
 
 import coursekit as ck
 from coursekit import exercises as ex
+from coursekit.images import image_summaries
+
+UNLABELLED = ", labels=ck.labels()"
+
+
+@pytest.fixture(autouse=True)
+def pinned_session(monkeypatch):
+    """The tests are one session: exercise names are ck-<session>-ex-... (as in the parallel
+    notebook runs, which set COURSEKIT_SESSION), so they never meet a learner's."""
+    monkeypatch.setenv("COURSEKIT_SESSION", ck.session())
+
+
+def _mine(client, task_id=None):
+    """Everything on the engine named by the exercises (or by one task), labelled or not."""
+    pre = ck.name("ex-" + (task_id or ""))
+    regs = tuple(f"{p['address']}/" for t in ex.TASKS if "address" in (p := ex._params(t)))
+    return ([c.name for c in client.containers.list(all=True, ignore_removed=True, filters={"name": pre})
+             if c.name.startswith(pre)]
+            + [t for i in image_summaries(client) for t in i.get("RepoTags") or []
+               if t.startswith(pre) or (task_id in (None, "reg-push") and t.startswith(regs))]
+            + [v.name for v in client.volumes.list(filters={"name": pre}) if v.name.startswith(pre)])
 
 
 @pytest.fixture
 def fresh(tmp_path, monkeypatch, client):
     monkeypatch.setenv("COURSEKIT_PROGRESS", str(tmp_path / "progress.json"))
-    before = {c.id for c in client.containers.list(all=True)}
+    before = {c["Id"] for c in client.api.containers(all=True)}
     yield
     ex.cleanup()
-    # Nothing else may be left behind either, e.g. a build's intermediate containers.
-    left = [c.name for c in client.containers.list(all=True) if c.id not in before]
+    # Nothing else of this session may be left behind either (checks' helpers, a task's
+    # companions), labelled or only named by it. Only what this session could have made
+    # is looked at: other test runs may share the engine meanwhile.
+    sid = ck.session()
+    left = [c["Names"][0].lstrip("/") for c in client.api.containers(all=True) if c["Id"] not in before
+            and ((c.get("Labels") or {}).get("coursekit.session") == sid
+                 or c["Names"][0].lstrip("/").startswith(f"ck-{sid}-"))]
     assert not left, f"left behind: {left}"
+    assert not _mine(client), f"exercise objects left behind: {_mine(client)}"
 
 
 def _answer(task, code, client):
@@ -36,12 +72,132 @@ def test_task(client, fresh, task):
     assert good.ok, repr(good)
     assert ex.progress()[task.lesson][0] >= 1
 
+
+@pytest.mark.parametrize("task", ex.TASKS, ids=[t.id for t in ex.TASKS])
+def test_wrong_answers_are_rejected(client, fresh, task):
+    assert len(task.wrong) >= 2, f"{task.id}: at least two wrong answers"
+    accepted, unexplained = [], []
+    for code, phrase in task.wrong:
+        ex.cleanup(task.id)
+        try:
+            answer = _answer(task, code, client)
+        except (docker.errors.APIError, docker.errors.ContainerError) as err:
+            answer = None   # a learner's cell can fail too (e.g. joining a private IPC namespace)
+            print(f"{task.id}: the wrong answer raised {type(err).__name__}")
+        res = ex.check(task.id, answer)
+        if res.ok:
+            accepted.append(code)
+        elif phrase not in repr(res) or not res.hint:
+            unexplained.append(f"{phrase!r} not in {res!r}")
+    assert not accepted, f"{task.id} accepts wrong answers:\n" + "\n---\n".join(accepted)
+    assert not unexplained, "\n".join(unexplained)
+
+
+@pytest.mark.parametrize("task", ex.TASKS, ids=[t.id for t in ex.TASKS])
+def test_unlabelled_answer_passes_and_cleanup_removes_it(client, fresh, task):
+    """Labels are the course's business, not the learner's."""
     ex.cleanup(task.id)
-    wrong_answer = _answer(task, task.wrong, client)
-    wrong = ex.check(task.id, wrong_answer)
-    assert not wrong.ok, f"the wrong answer passes {task.id}"
-    assert task.wrong_hint in repr(wrong), repr(wrong)
-    assert wrong.hint, "a failed check shows the hint"
+    code = task.solution.replace(UNLABELLED, "")
+    assert "labels=" not in code
+    answer = _answer(task, code, client)
+    made = _mine(client, task.id)
+    assert made, "the answer made nothing the task names"
+    res = ex.check(task.id, answer)
+    assert res.ok, repr(res)
+    ex.cleanup(task.id)
+    assert not _mine(client, task.id), f"ex.cleanup() left {_mine(client, task.id)}"
+
+
+def test_every_check_states_what_it_requires():
+    for t in ex.TASKS:
+        assert t.requires, t.id
+        text = ex.Shown(t, ex._values(t)).text()
+        assert "The check requires:" in text and "{" not in text, text
+
+
+def test_each_task_has_its_own_variable_in_the_notebooks():
+    for rel, nb in ex.build_notebooks().items():
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        shows = [re.match(r"(\w+) = ex\.show\(\"([\w-]+)\"\)", s) for s in code if "ex.show(" in s]
+        names = [m.group(1) for m in shows]
+        assert len(names) == len(set(names)), rel
+        assert all(m.group(1) == ex.TASKS_BY_ID[m.group(2)].var for m in shows)
+        if "/solutions/" in rel:
+            assert not any(re.search(r"\bP\[", s) for s in code), rel
+
+
+def test_run_all_out_of_order_keeps_each_task_on_its_values(client, fresh):
+    """Every show cell first, then the answers, then the checks (as Run All after jumping
+    ahead does): each answer uses its own task's values."""
+    tasks = [t for t in ex.TASKS if t.lesson == "04_cgroups"]
+    ns = {"client": client, "ck": ck, "ex": ex}
+    for t in tasks:
+        exec(f'{t.var} = ex.show("{t.id}")', ns)
+    for t in reversed(tasks):
+        exec(ex.notebook_code(t, t.solution), ns)
+    for t in tasks:
+        assert ex.check(t.id).ok, repr(ex.check(t.id))
+
+
+def test_a_busy_port_is_replaced_when_shown_again(client, fresh):
+    p = ex.show("run-port")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", p["port"]))
+        s.listen()
+        again = ex.show("run-port")
+        assert again["port"] != p["port"]
+        assert ex.hint("run-port").startswith(f"-p 127.0.0.1:{again['port']}:80")
+    # ... but not when the learner's own answer holds it
+    _answer(ex.TASKS_BY_ID["run-port"], ex.TASKS_BY_ID["run-port"].solution, client)
+    assert ex.show("run-port")["port"] == again["port"]
+    assert ex.check("run-port").ok
+
+
+RESTART = """
+import json, coursekit as ck
+from coursekit import exercises as ex
+client = ck.connect()
+P = ex.show("run-env")
+if {make}:
+    client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, environment={{"GREETING": P["word"]}}, name=P["name"])
+print(json.dumps({{"session": ck.session(), "ident": ex.ident(), "P": dict(P),
+                   "ok": ex.check("run-env").ok, "cleanup": ex.cleanup() if {clean} else ""}}))
+"""
+
+
+def _kernel(tmp_path, make=False, clean=False, session=None):
+    env = {k: v for k, v in os.environ.items() if k != "COURSEKIT_SESSION"}
+    env["COURSEKIT_PROGRESS"] = str(tmp_path / "progress.json")
+    if session:
+        env["COURSEKIT_SESSION"] = session
+    out = subprocess.run([sys.executable, "-c", RESTART.format(make=make, clean=clean)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_names_and_values_survive_a_kernel_restart(client, tmp_path):
+    try:
+        first = _kernel(tmp_path, make=True)
+        assert first["ok"] and first["ident"] != first["session"]
+        second = _kernel(tmp_path, clean=True)          # a new kernel: a new session id
+        assert second["session"] != first["session"]
+        assert second["P"] == first["P"] and second["ok"], second
+        assert "removed 1 objects" in second["cleanup"]
+        with pytest.raises(docker.errors.NotFound):
+            client.containers.get(first["P"]["name"])
+    finally:
+        try:
+            client.containers.get(f"ck-{first['ident']}-ex-run-env").remove(force=True)
+        except (docker.errors.NotFound, NameError, UnboundLocalError):
+            pass
+
+
+def test_parallel_sessions_never_share_names(tmp_path):
+    a = _kernel(tmp_path, session=f"{ck.session()}-pa")
+    b = _kernel(tmp_path, session=f"{ck.session()}-pb")
+    assert a["ident"] != b["ident"] and a["P"]["name"] != b["P"]["name"]
+    assert not (tmp_path / "exercises.json").exists(), "a pinned session stores nothing"
 
 
 def test_at_least_twenty_tasks_across_the_lessons():
