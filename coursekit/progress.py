@@ -34,11 +34,11 @@ class Progress:
             try:
                 import ipywidgets as w
                 from IPython.display import display
+                # The title in its own label: a bar's description is cut at ~20 characters.
                 self._bar = w.IntProgress(value=0, min=0, max=self.total or 1,
-                                          description=self.title[:20],
-                                          layout=w.Layout(width="50%"))
+                                          layout=w.Layout(width="30%"))
                 self._label = w.Label(value="")
-                display(w.HBox([self._bar, self._label]))
+                display(w.HBox([w.Label(value=self.title), self._bar, self._label]))
                 return self
             except Exception:
                 self._bar = None

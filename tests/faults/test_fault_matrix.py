@@ -12,6 +12,7 @@ another session's engine is never killed.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -49,7 +50,7 @@ class Kernel:
     """One IPython kernel with the learner's environment; run(code) -> Outcome."""
 
     def __init__(self, env: dict):
-        self.km = KernelManager(kernel_name="python3", transport="ipc")
+        self.km = KernelManager(kernel_name="python3")
         self.km.start_kernel(env=env, cwd=str(ROOT / "notebooks"))
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -221,3 +222,18 @@ def test_errors_the_course_does_not_know_keep_their_traceback(kernel):
     out = kernel.run('client.containers.run(IMAGE, "false", remove=True, name=ck.name("f"), '
                      'labels=ck.labels())')
     assert out.error == "ContainerError" and out.traceback_lines > 3, out.text
+
+
+def test_lab_image_missing_offline_is_rebuilt_by_the_lessons_first_cell(kernel, client):
+    """A learner who removed the lab image (lesson 07 teaches `docker rmi`) and has no
+    internet: every lesson's first cell rebuilds it offline, with progress, in seconds."""
+    first = json.loads((ROOT / "notebooks" / "05_docker_run.ipynb").read_text())
+    code = next(c for c in first["cells"] if c["cell_type"] == "code")
+    client.images.remove(ck.BUSYBOX, force=True)
+    out = kernel.run("".join(code["source"]))
+    assert out.error is None, out.text
+    assert "Label(value='Building coursekit/busybox:1 offline')" in out.text, out.text   # progress shown
+    assert client.images.get(ck.BUSYBOX)
+    assert out.seconds < 30, f"the rebuild took {out.seconds:.1f} s"
+    MATRIX.append(("lab image missing, offline", "lesson 05's first cell rebuilt it, with a "
+                   "progress bar 'Building coursekit/busybox:1 offline'", out.seconds))
