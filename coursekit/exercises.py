@@ -484,10 +484,15 @@ def _c_reg_push(client, p, answer):
         return [f"{p['repo']} has tags {tags.get('tags')}, not 1"]
     req = urllib.request.Request(f"{api}/manifests/1", headers={"Accept": ", ".join([
         "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])})
-    manifest = json.load(urllib.request.urlopen(req, timeout=3))
+    with urllib.request.urlopen(req, timeout=3) as resp:
+        digest = resp.headers.get("Docker-Content-Digest") or ""
+        manifest = json.load(resp)
     config = (manifest.get("config") or {}).get("digest")
     base = _get(client, "image", BUSYBOX)
-    if config and base is not None and config != base.id:
+    if base is not None and config and config != base.id and digest != base.id and not any(
+            d.endswith("@" + digest) for d in base.attrs.get("RepoDigests") or [] if digest):
+        # the config digest is the image ID; with the containerd image store the ID is the
+        # manifest's digest, and a pushed image records it in RepoDigests
         return [f"{p['address']}/{p['repo']}:1 in the registry is not the course's busybox ({BUSYBOX})"]
     return []
 
@@ -964,16 +969,27 @@ def _save_state(data: dict) -> bool:
 
 
 def _pinned() -> bool:
-    """A session id given from outside (tests, parallel runs): exercises are that session's
-    alone and nothing is stored."""
-    return bool(os.environ.get(SESSION_ENV, "").strip())
+    """Exercises are this session's alone, and nothing is stored: when a session id is
+    given from outside (tests, parallel notebook runs), or outside a notebook kernel
+    (scripts and test processes never act on a learner's exercises)."""
+    return bool(os.environ.get(SESSION_ENV, "").strip()) or not _in_kernel()
+
+
+def _in_kernel() -> bool:
+    try:
+        import IPython
+    except ImportError:
+        return False
+    shell = IPython.get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def ident() -> str:
     """Whose exercise objects these are, in their names ``ck-<id>-ex-...``.
 
     ``$COURSEKIT_SESSION`` when it is set (the tests; two copies of the notebooks at once
-    never collide), else a per-learner id stored beside the progress file, so the names
+    never collide) or outside a notebook kernel, else (in a notebook) a per-learner id
+    stored beside the progress file, so the names
     and values of the tasks stay the same after a kernel restart and the checks and
     ``cleanup()`` find what the learner made before it. Where nothing can be stored, the
     kernel's session id."""
@@ -1159,8 +1175,11 @@ def build_notebooks() -> dict[str, "object"]:
                 f"{heading}\n\nTasks for the lesson [{title}](../{'../' if kind == 'solution' else ''}"
                 f"notebooks/{lesson}.ipynb). Each task shows **your** values (names, ports, limits); "
                 "do it with the CLI (`!docker ...`) or the SDK, then run its check: it inspects your "
-                "engine and answers ✅, or ❌ with every point still missing and a hint. Checks never "
-                "change anything; `ex.cleanup()` at the end removes what the tasks made."
+                "engine and answers ✅, or ❌ with every point still missing and a hint. Each task says "
+                "what its check requires. Its values are in its own variable (`P_run_port[\"port\"]` "
+                "for the task `run-port`), so the tasks can be done in any order, and they stay the "
+                "same after a kernel restart. You need no course labels. Checks never change "
+                "anything; `ex.cleanup()` at the end removes what the tasks made, labelled or not."
                 + ("\n\nEach solution is folded: click to show it." if kind == "solution" else "")),
                 new_code_cell("import coursekit as ck\nfrom coursekit import exercises as ex\n\n"
                               "client = ck.connect()")]

@@ -154,8 +154,9 @@ def test_a_busy_port_is_replaced_when_shown_again(client, fresh):
 
 
 RESTART = """
-import json, coursekit as ck
+import json, types, IPython, coursekit as ck
 from coursekit import exercises as ex
+IPython.get_ipython = lambda: types.SimpleNamespace(kernel=object())   # as in a notebook kernel
 client = ck.connect()
 P = ex.show("run-env")
 if {make}:
@@ -194,6 +195,8 @@ def test_names_and_values_survive_a_kernel_restart(client, tmp_path):
 
 
 def test_parallel_sessions_never_share_names(tmp_path):
+    """Two copies of the notebooks at once (the test suite's, COURSEKIT_SESSION set) in
+    kernels sharing one progress folder."""
     a = _kernel(tmp_path, session=f"{ck.session()}-pa")
     b = _kernel(tmp_path, session=f"{ck.session()}-pb")
     assert a["ident"] != b["ident"] and a["P"]["name"] != b["P"]["name"]
@@ -235,3 +238,12 @@ def test_progress_records_and_resets(fresh):
     assert ex.progress()["01_hello_container"] == (1, 2)
     ex.reset_progress()
     assert ex.progress()["01_hello_container"] == (0, 2)
+
+
+def test_outside_a_kernel_the_session_is_used(tmp_path, monkeypatch):
+    """Scripts and test processes never take a learner's id, so their ex.cleanup() can
+    never touch a learner's exercises."""
+    monkeypatch.delenv("COURSEKIT_SESSION")
+    monkeypatch.setenv("COURSEKIT_PROGRESS", str(tmp_path / "progress.json"))
+    assert ex.ident() == ck.session()
+    assert not (tmp_path / "exercises.json").exists()
