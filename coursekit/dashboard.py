@@ -15,6 +15,9 @@ import ipywidgets as w
 from .labelling import label_filter, session
 
 
+COLUMNS = ("220px", "80px", "200px", "90px", "50px")   # name, state, ports, memory, CPU
+
+
 def _ports(c) -> str:
     ports = (c.attrs.get("NetworkSettings") or {}).get("Ports") or {}
     return ", ".join(f"{b['HostIp']}:{b['HostPort']}→{k}" for k, v in ports.items() if v for b in v)
@@ -49,10 +52,12 @@ class Dashboard(w.VBox):
         self.title = w.HTML()
         self.table = w.VBox()
         self.detail = w.HTML()
-        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        auto_width = w.Layout(width="auto")   # a button's default 148 px cut these labels
+        self.refresh_button = w.Button(description="Refresh", icon="refresh", layout=auto_width)
         self.cleanup_button = w.Button(description="Clean up course objects", icon="trash",
-                                       button_style="warning")
-        self.auto = w.ToggleButton(description="Auto-refresh (2 s)", icon="clock-o", value=False)
+                                       button_style="warning", layout=auto_width)
+        self.auto = w.ToggleButton(description="Auto-refresh (2 s)", icon="clock-o", value=False,
+                                   layout=auto_width)
         self.auto.observe(lambda ch: self._auto(ch["new"]), names="value")
         self._timer = None
         self.refresh_button.on_click(lambda _: self.refresh())
@@ -79,22 +84,24 @@ class Dashboard(w.VBox):
                 + "; ".join(html.escape(str(o)) for o in gone)
                 + " &mdash; remove exactly those with <code>python -m coursekit cleanup --orphans</code></div>")
         self.title.value = (f"<b>Course containers</b> ({who}): {len(boxes)}{left}")
-        rows = [w.HTML("<table style='width:100%'><tr><th style='text-align:left'>name</th>"
-                       "<th>state</th><th>ports</th><th>memory</th><th>CPU</th></tr></table>")]
+        # Header and rows share one set of column widths, so the columns line up.
+        def cells(values, tag="span"):
+            return [w.HTML(f"<{tag}>{v}</{tag}>", layout=w.Layout(width=width, overflow="hidden"))
+                    for v, width in zip(values, COLUMNS)]
+        rows = [w.HBox(cells(["name", "state", "ports", "memory", "CPU"], "b"))]
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(max_workers=8) as pool:   # one stats call per container, at once
             usage = list(pool.map(_usage, boxes))
         for c, (mem, cpu) in zip(boxes, usage):
-            line = w.HTML(f"<code>{html.escape(c.name)}</code> · {c.status} · "
-                          f"{html.escape(_ports(c)) or 'no ports'} · mem {mem} · cpu {cpu}",
-                          layout=w.Layout(width="60%"))
-            line.add_class("coursekit-row")
+            line = cells([f"<code>{html.escape(c.name)}</code>", c.status,
+                          html.escape(_ports(c)) or "no ports", mem, cpu])
+            line[0].add_class("coursekit-row")
             buttons = []
             for label, action in (("logs", self._logs), ("stop", self._stop), ("remove", self._remove)):
-                b = w.Button(description=label, layout=w.Layout(width="70px"))
+                b = w.Button(description=label, layout=w.Layout(width="auto", min_width="64px"))
                 b.on_click(lambda _, c=c, a=action: a(c))
                 buttons.append(b)
-            rows.append(w.HBox([line, *buttons]))
+            rows.append(w.HBox([*line, *buttons]))
         if not boxes:
             rows.append(w.HTML("<i>none running</i>"))
         self.table.children = rows

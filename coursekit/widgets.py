@@ -37,13 +37,15 @@ class MemoryLab(w.VBox):
 
     def __init__(self, client, limit_mib: int = 64, alloc_mib: int = 40):
         self.client = client
-        style = {"description_width": "180px"}
+        # A slider's default width (300 px) includes its description: with a 180 px
+        # label the track itself was 24 px wide. Give the whole row room.
+        style, row = {"description_width": "180px"}, w.Layout(width="560px")
         self.limit = w.IntSlider(value=limit_mib, min=16, max=256, step=8, style=style,
-                                 description="memory limit (MiB)")
+                                 description="memory limit (MiB)", layout=row)
         self.alloc = w.IntSlider(value=alloc_mib, min=8, max=160, step=4, style=style,
-                                 description="workload allocates (MiB)")
+                                 description="workload allocates (MiB)", layout=row)
         self.button = w.Button(description="Run the workload", button_style="primary",
-                               icon="play")
+                               icon="play", layout=w.Layout(width="auto"))
         self.outcome = w.HTML(value="<i>Choose the numbers, then run.</i>")
         self.plot = w.Image(format="png", layout=w.Layout(width="600px"))
         self.button.on_click(lambda _: self.run())
@@ -80,7 +82,18 @@ class MemoryLab(w.VBox):
             self.outcome.value = f"❌ could not run the workload: {err}"
         finally:
             self.button.disabled = False
-        return self.outcome.value
+        return Outcome(self.outcome.value)
+
+
+class Outcome(str):
+    """A widget's outcome: HTML in a notebook, the same words without tags as text."""
+
+    def __repr__(self) -> str:
+        import re
+        return re.sub(r"<[^>]+>", "", self)
+
+    def _repr_html_(self) -> str:
+        return str(self)
 
 
 def parse_publish(text: str) -> tuple[str, tuple[str, int]] | None:
@@ -118,15 +131,20 @@ class RunBuilder(w.VBox):
 
     def __init__(self, client, command: str = "echo hello"):
         self.client, self.started = client, []
-        self.detach = w.Checkbox(description="-d  detach", indent=False)
-        self.rm = w.Checkbox(description="--rm  remove on exit", value=True, indent=False)
-        self.interactive = w.Checkbox(description="-i  keep stdin open", indent=False)
-        self.tty = w.Checkbox(description="-t  terminal", indent=False)
-        wide = {"description_width": "120px"}
-        self.publish = w.Text(description="-p HOST:CONTAINER", placeholder="e.g. 8080:80", style=wide)
-        self.volume = w.Text(description="-v SOURCE:TARGET", placeholder="e.g. mydata:/data", style=wide)
-        self.memory = w.Text(description="-m memory", placeholder="e.g. 64m", style=wide)
-        self.command = w.Text(description="command", value=command, style=wide)
+        # Widths: a checkbox is 300 px by default (four in a row overflowed and were cut);
+        # a text field's 120 px label cut "-p HOST:CONTAINER".
+        tick = w.Layout(width="auto", margin="0 16px 0 0")
+        self.detach = w.Checkbox(description="-d  detach", indent=False, layout=tick)
+        self.rm = w.Checkbox(description="--rm  remove on exit", value=True, indent=False, layout=tick)
+        self.interactive = w.Checkbox(description="-i  keep stdin open", indent=False, layout=tick)
+        self.tty = w.Checkbox(description="-t  terminal", indent=False, layout=tick)
+        wide, field = {"description_width": "160px"}, w.Layout(width="480px")
+        self.publish = w.Text(description="-p HOST:CONTAINER", placeholder="e.g. 8080:80",
+                              style=wide, layout=field)
+        self.volume = w.Text(description="-v SOURCE:TARGET", placeholder="e.g. mydata:/data",
+                             style=wide, layout=field)
+        self.memory = w.Text(description="-m memory", placeholder="e.g. 64m", style=wide, layout=field)
+        self.command = w.Text(description="command", value=command, style=wide, layout=field)
         self.cli = w.HTML()
         self.sdk = w.HTML()
         self.result = w.HTML()

@@ -24,16 +24,19 @@ def test_start_page_checks_and_dashboard(lab_server, page):
     assert "❌" not in report and report.count("✅") >= 5, report
     page.keyboard.press("Shift+Enter")  # run the dashboard cell itself
     dashboard = nb.locator(".coursekit-dashboard")
-    expect(dashboard).to_be_visible(timeout=30_000)
-    expect(dashboard.locator(".coursekit-row", has_text="-start-demo")).to_have_count(1)
-    expect(dashboard).to_contain_text("running")
+    expect(dashboard.first).to_be_visible(timeout=30_000)
+    expect(dashboard.first.locator(".coursekit-row", has_text="-start-demo")).to_have_count(1)
+    expect(dashboard.first).to_contain_text("running")
 
-    # Remove the container in the next cell, then click Refresh on the widget.
-    nb.locator(".jp-CodeCell", has_text="demo.remove(force=True)").first.click()
-    page.keyboard.press("Shift+Enter")
-    expect(nb.locator(".jp-CodeCell", has_text="demo.remove(force=True)").first
-           .locator(".jp-OutputArea-output")).to_contain_text("cleanup:", timeout=30_000)
-    dashboard.locator("button[title='Refresh']").click()
-    expect(dashboard.locator(".coursekit-row", has_text="-start-demo")).to_have_count(0, timeout=15_000)
-    expect(dashboard).to_contain_text("none running")
+    # The learner's own container and the dashboard's cleanup button (the next two
+    # cells), then Refresh on the first dashboard: the course's demo is gone.
+    for text in ("your own container on the dashboard", "board.cleanup_button.click()"):
+        nb.locator(".jp-CodeCell", has_text=text).first.click()
+        page.keyboard.press("Shift+Enter")
+    after = nb.locator(".jp-CodeCell", has_text="board.cleanup_button.click()").first.locator(".jp-OutputArea-output")
+    expect(after).to_contain_text("your own container after the cleanup: running", timeout=30_000)
+    expect(after).to_contain_text("the course's demo after the cleanup: False")
+    dashboard.first.locator("button[title='Refresh']").click()
+    expect(dashboard.first.locator(".coursekit-row", has_text="-start-demo")).to_have_count(0, timeout=15_000)
+    expect(dashboard.first).to_contain_text("none running")
     assert cells.count() > 5

@@ -7,7 +7,9 @@ from .conftest import unique
 
 
 def _names(d):
-    return [row.children[0].value for row in d.table.children[1:] if hasattr(row, "children")]
+    """Each row's text: its cells (name, state, ports, memory, CPU) joined."""
+    return [" ".join(cell.value for cell in row.children if hasattr(cell, "value"))
+            for row in d.table.children[1:] if hasattr(row, "children")]
 
 
 def test_lists_logs_stops_removes_and_auto_refreshes(client, created):

@@ -16,7 +16,11 @@ def test_workload_over_the_limit_is_oom_killed(client):
 
 def test_widget_reports_the_outcome_and_draws(client):
     lab = MemoryLab(client, limit_mib=24, alloc_mib=40)
-    assert "OOM-killed" in lab.run()
+    out = lab.run()
+    assert "OOM-killed" in out
+    # As a cell's last line: the words as text (no raw tags), the HTML in JupyterLab.
+    assert repr(out).startswith("❌ OOM-killed (exit code 137)") and "<b>" not in repr(out)
+    assert "<b>OOM-killed</b>" in out._repr_html_()
     assert lab.plot.value[:4] == b"\x89PNG"
     assert not lab.button.disabled
     flt = {"label": [f"coursekit.session={ck.session()}", "coursekit.role=memlab"]}
