@@ -40,8 +40,43 @@ def _widget_cdn(app, pagename, templatename, context, doctree):
     context["script_files"] = out
 
 
+def hub_urlpath(pagename: str) -> str | None:
+    """Where a page's notebook is in a workshop learner's home (the learner image copies
+    ``notebooks/`` and ``exercises/`` there, without the solutions): a solution page
+    opens its exercise notebook; pages without a notebook, nothing."""
+    if pagename.startswith("exercises/solutions/"):
+        return "lab/tree/exercises/" + pagename.rsplit("/", 1)[1] + ".ipynb"
+    if pagename.startswith(("notebooks/", "exercises/")):
+        return f"lab/tree/{pagename}.ipynb"
+    return None
+
+
+def _hub_launch(app, pagename, templatename, context, doctree):
+    """The JupyterHub launch button opens the page's notebook on the workshop hub.
+
+    Jupyter Book's button is an nbgitpuller link (``/hub/user-redirect/git-pull?repo=...``):
+    the workshop hub has no nbgitpuller and its learners' servers no internet to clone
+    from, so it answered 404. The notebooks are already in each learner's home, so
+    the button becomes ``/hub/user-redirect/<path in the home>``."""
+    hub = (app.config.html_theme_options.get("launch_buttons") or {}).get("jupyterhub_url", "")
+    for group in context.get("header_buttons") or []:
+        if group.get("label") != "launch-buttons":
+            continue
+        keep = []
+        for b in group.get("buttons", []):
+            if "/hub/user-redirect/git-pull?" in (b.get("url") or ""):
+                path = hub_urlpath(pagename)
+                if path is None:
+                    continue
+                b = dict(b, url=f"{hub.rstrip('/')}/hub/user-redirect/{path}",
+                         tooltip="Open this notebook on the workshop's JupyterHub")
+            keep.append(b)
+        group["buttons"] = keep
+
+
 def setup(app):
     app.connect("html-page-context", _widget_cdn)
+    app.connect("html-page-context", _hub_launch, priority=600)   # after the theme's (501)
     # Runs after every extension's setup(), so sphinx_thebe's handlers are registered.
     app.connect("builder-inited", _drop_thebe)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

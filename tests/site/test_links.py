@@ -50,3 +50,20 @@ def test_internal_links_resolve():
                     broken.append(f"{page.relative_to(SITE)} -> {ref} (no such anchor)")
     assert checked > 100
     assert not broken, "\n".join(broken[:30])
+
+
+def test_launch_buttons_open_a_notebook_the_learners_home_has():
+    """The JupyterHub launch button of every notebook page points at a notebook the
+    workshop's learner image puts in each home (notebooks/, exercises/ without the
+    solutions): never an nbgitpuller link, which the workshop hub answers with 404."""
+    import re
+    root = SITE.parents[1]
+    found = 0
+    for page in SITE.rglob("*.html"):
+        text = page.read_text(errors="replace")
+        assert "/hub/user-redirect/git-pull" not in text, f"{page}: an nbgitpuller launch link"
+        for path in re.findall(r'href="[^"]*/hub/user-redirect/lab/tree/([^"?]+)"', text):
+            assert not path.startswith("exercises/solutions/"), f"{page}: solutions are not in the home"
+            assert (root / unquote(path)).is_file(), f"{page}: launches {path}, which does not exist"
+            found += 1
+    assert found >= 19, f"only {found} launch links (every lesson and exercise page has one)"

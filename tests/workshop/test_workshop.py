@@ -351,6 +351,25 @@ def test_filling_the_disk_stops_at_the_learners_quota(hub):
     measured["disk_quota"] = {"quota_mib": quota // 2**20, "home_fill_stopped_at_mib": written_mib}
 
 
+def launch_path(page: str) -> str:
+    """The path of the book page's JupyterHub launch link: read from the built site
+    (`make book`), else made as the book's extension makes it."""
+    import re
+    import sys
+    built = ck_root() / "_build" / "html" / f"{page}.html"
+    if built.exists():
+        m = re.search(r'href="https?://[^/"]+(/hub/user-redirect/[^"]+)"', built.read_text())
+        assert m, f"{built}: no JupyterHub launch link"
+        return m.group(1)
+    sys.path.insert(0, str(ck_root() / "book" / "_ext"))
+    from offline_book import hub_urlpath
+    return f"/hub/user-redirect/{hub_urlpath(page)}"
+
+
+def ck_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
 def test_a_learner_logs_in_with_a_real_browser_and_gets_jupyterlab(hub):
     """Chromium through the hub's login form to the learner's JupyterLab (proxy and
     websockets included): the start page opens and its kernel answers."""
@@ -375,6 +394,11 @@ def test_a_learner_logs_in_with_a_real_browser_and_gets_jupyterlab(hub):
                    ).to_be_attached(timeout=60_000)
             # the course's JupyterLab settings are in the image: no news prompt offline
             expect(page.get_by_text("official Jupyter news")).to_have_count(0)
+            # The book's launch button (from the built site when there is one) opens the
+            # lesson's notebook in this learner's JupyterLab, not a 404.
+            page.goto(hub["url"] + launch_path("notebooks/01_hello_container"))
+            page.wait_for_url("**/user/dee/lab/tree/notebooks/01_hello_container.ipynb", timeout=60_000)
+            expect(page.get_by_role("heading", name="Hello, container").first).to_be_visible(timeout=30_000)
         except Exception:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "workshop-browser.png"), full_page=True)
