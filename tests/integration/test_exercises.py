@@ -142,6 +142,7 @@ def test_run_all_out_of_order_keeps_each_task_on_its_values(client, fresh):
 def test_a_busy_port_is_replaced_when_shown_again(client, fresh):
     p = ex.show("run-port")
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # the earlier tests' probes: TIME_WAIT
         s.bind(("127.0.0.1", p["port"]))
         s.listen()
         again = ex.show("run-port")
