@@ -104,29 +104,30 @@ host_suite() {  # the notebooks on one host (its env already exported), between 
 $PY -m tests.decoys create || exit 1
 timed unit run $PY -m pytest tests/unit -q -p no:cacheprovider
 timed integration run $PY -m pytest tests/integration -q -p no:cacheprovider
-# Two copies of the notebooks at once on this engine: per-session names and ports
-# must keep them apart (exercise progress in throw-away files, not the learner's).
-nbval_pair() {
-  nbval native nbvala$$ > .coursekit/nbval1.log 2>&1 & p1=$!
-  nbval native nbvalb$$ > .coursekit/nbval2.log 2>&1 & p2=$!
-  wait $p1; r1=$?; wait $p2; r2=$?
-  echo "copy 1: $(grep -E 'passed|failed' .coursekit/nbval1.log | tail -1)"
-  echo "copy 2: $(grep -E 'passed|failed' .coursekit/nbval2.log | tail -1)"
-  tail -n 25 .coursekit/nbval1.log | grep -A30 "not compared" | head -30
-  [ $r1 = 0 ] && [ $r2 = 0 ] || { tail -n 60 .coursekit/nbval1.log .coursekit/nbval2.log; return 1; }
-}
-timed "host native notebooks (two at once)" run nbval_pair
-# ... then again, each lesson twice in ONE kernel (tests/rerun.py): a "Run All" stopped
-# before the lesson's last cell, then a full one; neither may fail or lose a claim's
-# verdict. What the first runs left must not disturb it, nor the lesson its own leftovers.
-rerun_native() {
-  COURSEKIT_SESSION=nbvalc$$ COURSEKIT_PROGRESS=${TMPDIR:-/tmp}/coursekit-nbvalc$$-progress.json \
+# Two copies of the course at once on this engine: per-session names and ports must
+# keep them apart (exercise progress in throw-away files, not the learner's).
+# Copy 1: nbval, every lesson and exercise solution, outputs compared.
+# Copy 2: each lesson twice in ONE kernel (tests/rerun.py): a "Run All" stopped before
+# the lesson's last cell, then a full one; neither may fail or lose a claim's verdict
+# (the lesson must clean up after its own earlier run, and copy 1 must not disturb it).
+rerun_native() {  # rerun_native SESSION
+  COURSEKIT_SESSION=$1 COURSEKIT_PROGRESS=${TMPDIR:-/tmp}/coursekit-$1-progress.json \
     bash tests/hosts/learner.sh run .venv/bin/python -m tests.rerun notebooks/*.ipynb 2>&1 \
     | grep -v "Kernel is running over TCP without encryption"
   return "${PIPESTATUS[0]}"
 }
-timed "host native notebooks (again, twice in one kernel)" run rerun_native
-for s in nbvala$$ nbvalb$$ nbvalc$$; do $PY -m coursekit cleanup --session $s > /dev/null; done
+nbval_pair() {
+  nbval native nbvala$$ > .coursekit/nbval1.log 2>&1 & p1=$!
+  rerun_native nbvalb$$ > .coursekit/nbval2.log 2>&1 & p2=$!
+  wait $p1; r1=$?; wait $p2; r2=$?
+  echo "copy 1 (nbval): $(grep -E 'passed|failed' .coursekit/nbval1.log | tail -1)"
+  echo "copy 2 (each lesson twice in one kernel): $(tail -1 .coursekit/nbval2.log)"
+  grep -E ": run [12] in" .coursekit/nbval2.log | tr '\n' ';' | sed 's/;  */; /g'; echo
+  tail -n 25 .coursekit/nbval1.log | grep -A30 "not compared" | head -30
+  [ $r1 = 0 ] && [ $r2 = 0 ] || { tail -n 60 .coursekit/nbval1.log .coursekit/nbval2.log; return 1; }
+}
+timed "host native notebooks (two copies at once: nbval, and each lesson twice in one kernel)" run nbval_pair
+for s in nbvala$$ nbvalb$$; do $PY -m coursekit cleanup --session $s > /dev/null; done
 # Meanwhile (the book and browser stages wait on JupyterLab more than on the CPU) the
 # image of the v2vm stage's boundary test is built on this engine; that stage then
 # only loads it into the VM. It is finished before the workshop stage, whose
