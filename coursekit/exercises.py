@@ -42,6 +42,7 @@ class Result:
     task: str
     problems: list[str] = field(default_factory=list)
     hint: str = ""
+    note: str = ""     # e.g. the progress file could not be written
 
     @property
     def ok(self) -> bool:
@@ -49,13 +50,14 @@ class Result:
 
     def __repr__(self) -> str:
         if self.ok:
-            return f"✅ {self.task}: passed"
+            return f"✅ {self.task}: passed" + (f" ({self.note})" if self.note else "")
         lines = [f"❌ {self.task}: not yet"] + [f"   - {p}" for p in self.problems]
         return "\n".join(lines + ([f"   hint: {self.hint}"] if self.hint else []))
 
     def _repr_html_(self) -> str:
         if self.ok:
-            return f"<div>✅ <b>{html.escape(self.task)}</b>: passed</div>"
+            note = f" <i>({html.escape(self.note)})</i>" if self.note else ""
+            return f"<div>✅ <b>{html.escape(self.task)}</b>: passed{note}</div>"
         items = "".join(f"<li>{html.escape(p)}</li>" for p in self.problems)
         hint = f"<div><b>Hint:</b> {html.escape(self.hint)}</div>" if self.hint else ""
         return f"<div>❌ <b>{html.escape(self.task)}</b>: not yet<ul>{items}</ul>{hint}</div>"
@@ -899,15 +901,35 @@ TASKS_BY_ID = {t.id: t for t in TASKS}
 
 # --- progress ---------------------------------------------------------------------------
 def _progress_file() -> Path:
-    return Path(os.environ.get("COURSEKIT_PROGRESS", ROOT / ".coursekit" / "progress.json"))
+    """``$COURSEKIT_PROGRESS``; else ``.coursekit/progress.json`` in the course's folder
+    when the package runs from a checkout the learner may write to; else the learner's
+    own ``~/.coursekit/progress.json``: installed as a wheel (the workshop's learner
+    image) the package's folder is inside root's Python installation."""
+    if os.environ.get("COURSEKIT_PROGRESS"):
+        return Path(os.environ["COURSEKIT_PROGRESS"])
+    state = ROOT / ".coursekit"
+    if (ROOT / "notebooks").is_dir() and os.access(state if state.exists() else ROOT, os.W_OK):
+        return state / "progress.json"
+    return Path.home() / ".coursekit" / "progress.json"
 
 
-def _record(task_id: str) -> None:
+def _record(task_id: str) -> str | None:
+    """Note a passed task; never raises (a check's verdict must not turn into a
+    traceback): returns why the progress could not be saved, or None."""
     f = _progress_file()
-    f.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(f.read_text()) if f.exists() else {}
-    data.setdefault(task_id, time.strftime("%Y-%m-%d %H:%M"))
-    f.write_text(json.dumps(data, indent=1))
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            data = json.loads(f.read_text()) if f.exists() else {}
+        except ValueError:   # a damaged file: start again rather than fail the check
+            data = {}
+        data.setdefault(task_id, time.strftime("%Y-%m-%d %H:%M"))
+        tmp = f.with_name(f".{f.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(f)
+        return None
+    except OSError as err:
+        return f"progress not saved ({err.strerror}: {f})"
 
 
 def reset_progress() -> None:
@@ -1075,7 +1097,7 @@ def check(task_id: str, answer=None) -> Result:
         hint_text = task.hint
     res = Result(task_id, problems, hint_text)
     if res.ok:
-        _record(task_id)
+        res.note = _record(task_id) or ""
     return res
 
 

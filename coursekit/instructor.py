@@ -178,11 +178,14 @@ def reset_session(session: str, progress: Path | None = None, client=None,
     """One learner on their own machine: remove the course objects of ``session`` and
     their exercise progress.  Nothing of another session, nothing unlabelled."""
     from .cleanup import cleanup
+    from .exercises import _progress_file
     report = cleanup(client=client or connect(), session=session)
-    progress = progress or Path(os.environ.get("COURSEKIT_PROGRESS",
-                                               ROOT / ".coursekit" / "progress.json"))
+    progress = progress or _progress_file()
     had = progress.exists()
     progress.unlink(missing_ok=True)
+    # The exercises' stored learner id and values: the next learner on this machine
+    # gets new names, so nothing of the previous learner's answers is theirs to see.
+    (progress.parent / "exercises.json").unlink(missing_ok=True)
     text = f"{report}; progress {'removed: ' + str(progress) if had else 'was empty'}"
     if not quiet:
         print(text)
