@@ -49,6 +49,7 @@ def collect_wheels(dest: Path, quiet: bool = False) -> Path:
     and build coursekit's own wheel, into ``dest``.  Needs PyPI (or a warm cache)."""
     dest.mkdir(parents=True, exist_ok=True)
     if have_wheels(dest):
+        _refresh_own_wheel(dest, quiet)
         return dest
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     if not quiet:
@@ -64,3 +65,38 @@ def collect_wheels(dest: Path, quiet: bool = False) -> Path:
     if not scratch_existed:   # `pip wheel .` leaves setuptools' build/ folder in the course
         shutil.rmtree(ROOT / "build", ignore_errors=True)
     return dest
+
+
+def _source_mtime() -> float:
+    files = [ROOT / "pyproject.toml", *(ROOT / "coursekit").rglob("*.py")]
+    return max(f.stat().st_mtime for f in files if f.exists())
+
+
+def _refresh_own_wheel(dest: Path, quiet: bool) -> None:
+    """Rebuild coursekit's own wheel when the package's source is newer than it: the
+    learner image must carry the course as it is now, not as it was when the wheels were
+    first collected. Offline (an instructor's pack, no build tools to fetch) the wheel
+    that is there is kept, and said so."""
+    if not (ROOT / "coursekit").is_dir():
+        return
+    own = sorted(dest.glob("coursekit-*.whl"))
+    if own and min(w.stat().st_mtime for w in own) >= _source_mtime():
+        return
+    scratch_existed = (ROOT / "build").exists()
+    with_new = dest / ".coursekit-wheel"
+    shutil.rmtree(with_new, ignore_errors=True)
+    r = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "wheel",
+                        "--no-deps", "-w", str(with_new), str(ROOT)], capture_output=True, text=True)
+    if not scratch_existed:
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
+    built = list(with_new.glob("coursekit-*.whl")) if r.returncode == 0 else []
+    if not built:
+        print(f"  coursekit's wheel could not be rebuilt ({r.stderr.strip()[-200:]}); "
+              f"using the one in {dest}, which may be older than the course", flush=True)
+    else:
+        for w in own:
+            w.unlink()
+        shutil.move(str(built[0]), dest / built[0].name)
+        if not quiet:
+            print(f"  rebuilt {built[0].name} from the course's current source", flush=True)
+    shutil.rmtree(with_new, ignore_errors=True)

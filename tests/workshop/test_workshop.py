@@ -247,6 +247,37 @@ def test_each_learner_has_their_own_engine_and_not_the_hosts(hub):
         assert all("docker.sock" not in m.get("Source", "") for m in mounts), mounts
 
 
+def test_each_learner_completes_an_exercise_recorded_in_their_home(hub):
+    """On the hub, as each learner (uid 1000, the package installed in root's Python): a
+    wrong answer gets its hint, the right one passes and is recorded in the learner's
+    own home (it raised PermissionError from site-packages before)."""
+    from coursekit import exercises as ex
+    ks = hub["kernels"]
+    if len(ks) < 3:
+        pytest.skip("needs the three learners from the previous test")
+    task = ex.TASKS_BY_ID["hello-run"]
+    wrong, phrase = task.wrong[0]
+    code = ("from coursekit import exercises as ex\n"
+            "P = ex.show('hello-run')\n"
+            f"{wrong}\n"
+            "print('WRONG', repr(ex.check('hello-run')).replace(chr(10), ' | '))\n"
+            "ex.cleanup('hello-run')\n"
+            f"{task.solution}\n"
+            "print('RIGHT', repr(ex.check('hello-run')))\n"
+            "print('FILE', ex._progress_file())\n"
+            "print('DONE', ex.progress()['01_hello_container'][0])\n"
+            "ex.cleanup('hello-run')")
+    for name, k in ks.items():
+        r = k.execute(code)
+        assert r.status == "ok", f"{name}: {r.error}\n{r.output}"
+        out = dict(line.split(" ", 1) for line in r.output.splitlines() if " " in line)
+        assert out["WRONG"].startswith("❌ hello-run: not yet") and phrase in out["WRONG"], out["WRONG"]
+        assert "hint:" in out["WRONG"]
+        assert out["RIGHT"] == "✅ hello-run: passed", out["RIGHT"]
+        assert out["FILE"] == "/home/jovyan/.coursekit/progress.json", out["FILE"]
+        assert out["DONE"] == "1"
+
+
 def test_a_memory_hog_is_stopped_inside_its_learners_limit(hub):
     ks = hub["kernels"]
     if len(ks) < 3:
