@@ -164,19 +164,26 @@ def orphans(client) -> list[Orphan]:
     not record (tests, another learner, the command line) are never listed."""
     flt = {"label": [f"{COURSE_LABEL}={COURSE}"]}
     found: dict[str, dict] = {}
+    # Exercise answers are meant to outlive a kernel (the checks find them after a
+    # restart, by the learner's stored id): they are not orphans.
+    from .exercises import _state
+    learner = _state().get("learner")
+    keep = (f"ck-{learner}-ex-",) if isinstance(learner, str) and learner else ()
 
-    def add(kind, lbls):
+    def add(kind, lbls, names=()):
         sid = (lbls or {}).get(SESSION_LABEL)
+        if keep and any(n.lstrip("/").startswith(keep) for n in names):
+            return
         if sid:
             found.setdefault(sid, {"containers": 0, "volumes": 0, "networks": 0, "images": 0})[kind] += 1
     for c in client.api.containers(all=True, filters=flt):
-        add("containers", c.get("Labels"))
+        add("containers", c.get("Labels"), c.get("Names") or ())
     for v in client.api.volumes(filters=flt).get("Volumes") or []:
-        add("volumes", v.get("Labels"))
+        add("volumes", v.get("Labels"), (v.get("Name", ""),))
     for n in client.api.networks(filters=flt):
-        add("networks", n.get("Labels"))
+        add("networks", n.get("Labels"), (n.get("Name", ""),))
     for i in image_summaries(client, filters=flt):
-        add("images", i.get("Labels"))
+        add("images", i.get("Labels"), i.get("RepoTags") or ())
     return [Orphan(sid, counts) for sid, counts in sorted(found.items())
             if session_alive(sid) is False]
 

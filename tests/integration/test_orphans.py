@@ -69,3 +69,24 @@ def test_a_dead_kernels_objects_are_named_and_only_they_are_removed(client, tmp_
 def test_disk_reads_never_round_up_into_enough():
     assert checks.gib(1.96) == "≈ 1.9 GiB" and checks.gib(1.5) == "≈ 1.5 GiB"
     assert checks.gib(73.6) == "≈ 74 GiB"
+
+
+def test_exercise_answers_outlive_their_kernel_and_are_not_orphans(client, tmp_path, monkeypatch):
+    """The exercises keep a learner's answers across a kernel restart (named by the
+    learner's stored id): a dead kernel's exercise container is not listed."""
+    import json
+    monkeypatch.setenv("COURSEKIT_SESSIONS_DIR", str(tmp_path / "sessions"))
+    monkeypatch.setenv("COURSEKIT_PROGRESS", str(tmp_path / "progress.json"))
+    (tmp_path / "exercises.json").write_text(json.dumps({"learner": "lab12cd"}))
+    env = {k: v for k, v in os.environ.items() if k != "COURSEKIT_SESSION"}
+    code = ("import coursekit as ck; c = ck.connect(); "
+            "c.containers.run(ck.BUSYBOX, 'sleep 600', detach=True, name='ck-lab12cd-ex-hello-run', labels=ck.labels()); "
+            "c.containers.run(ck.BUSYBOX, 'sleep 600', detach=True, name=ck.name('web'), labels=ck.labels()); "
+            "print(ck.session())")
+    sid = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    try:
+        found = {o.session: o for o in orphans(client)}
+        assert found[sid].counts["containers"] == 1      # the lesson's, not the exercise's
+    finally:
+        ck.cleanup(client=client, session=sid)
