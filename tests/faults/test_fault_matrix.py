@@ -237,3 +237,33 @@ def test_lab_image_missing_offline_is_rebuilt_by_the_lessons_first_cell(kernel, 
     assert out.seconds < 30, f"the rebuild took {out.seconds:.1f} s"
     MATRIX.append(("lab image missing, offline", "lesson 05's first cell rebuilt it, with a "
                    "progress bar 'Building coursekit/busybox:1 offline'", out.seconds))
+
+
+def _lesson_cells(name: str) -> dict[str, str]:
+    nb = json.loads((ROOT / "notebooks" / name).read_text())
+    return {c.get("id"): "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"}
+
+
+def test_registry_killed_and_wrong_password_in_lesson_08(kernel, client, session):
+    """Lesson 08's own cells: a push to a registry that died says so (it used to end in
+    NameError: name 'digest' is not defined); a wrong password shows the registry's
+    refusal (the login cell used to hide it)."""
+    cells = _lesson_cells("08_registries.ipynb")
+    ready = kernel.run("import json, os, tempfile\nfrom pathlib import Path\n"
+                       "reg = ck.start_registry()\nREF = f'{reg.address}/hello'")
+    assert ready.error is None, ready.text
+    try:
+        client.containers.get(f"ck-{session}-registry").kill()
+        out = kernel.run(cells["c07"])
+        shown(out, "registry killed (push, lesson 08)", "RegistryError", "push of", "failed",
+              "is the registry running?")
+        assert "NameError" not in out.text
+        auth = kernel.run(cells["c14"] + '\nos.environ["COURSE_REGISTRY_PASSWORD"] = "not-the-password"')
+        assert auth.error is None, auth.text
+        login = kernel.run(cells["c17"])
+        assert "Login Succeeded" not in login.text, login.text
+        refusal = [t for t in login.text.splitlines() if "unauthorized" in t.lower() or "denied" in t.lower()]
+        assert refusal, f"the wrong password's refusal is not shown:\n{login.text}"
+        MATRIX.append(("wrong password (login, lesson 08)", refusal[0].strip()[:150], login.seconds))
+    finally:
+        kernel.run("reg.stop()\ntry:\n    sec.stop()\nexcept NameError:\n    pass")
