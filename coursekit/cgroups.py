@@ -43,13 +43,15 @@ CPU_USED = {
 
 
 def got_their_cpu(limits: list[dict], used_us: list[int], seconds: float,
-                  share: float = 0.8) -> bool:
+                  share: float = 0.8, pinned_share: float = 0.3) -> bool:
     """Whether racers that ran ``seconds`` got the CPU their limits allow, so that a
     race between them measures the limits and not a busy machine.
 
-    A racer with a quota (``nano_cpus``) must have used at least ``share`` of it;
-    racers pinned to one CPU (``cpuset_cpus``) must together have used ``share`` of
-    that CPU (the rest went to other work, which the weights do not govern)."""
+    A racer with a quota (``nano_cpus``) must have used at least ``share`` of it: a
+    busy machine that keeps one from its quota skews the ratio. Racers pinned to one
+    CPU (``cpuset_cpus``) split what their group gets by their weights whatever else
+    runs there, so together they need only ``pinned_share`` of that CPU: enough
+    rounds to compare."""
     pinned = 0
     for lim, used in zip(limits, used_us):
         if lim.get("nano_cpus"):
@@ -57,7 +59,7 @@ def got_their_cpu(limits: list[dict], used_us: list[int], seconds: float,
                 return False
         elif lim.get("cpuset_cpus"):
             pinned += used
-    return not pinned or pinned >= share * seconds * 1e6
+    return not pinned or pinned >= pinned_share * seconds * 1e6
 
 
 def version(client) -> str:

@@ -12,6 +12,7 @@ def test_quota_racers_must_each_get_most_of_their_quota():
     assert not got_their_cpu(Q, [700_000, 500_000], 2)
 
 
-def test_pinned_racers_must_together_get_most_of_their_cpu():
+def test_pinned_racers_need_enough_of_their_cpu_to_compare():
     assert got_their_cpu(PINNED, [2_000_000, 1_000_000], 3)
-    assert not got_their_cpu(PINNED, [1_000_000, 500_000], 3)  # others had half of CPU 0
+    assert got_their_cpu(PINNED, [1_000_000, 500_000], 3)      # others had half of CPU 0: fine
+    assert not got_their_cpu(PINNED, [400_000, 200_000], 3)    # a fifth of it: too few rounds
