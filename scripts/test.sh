@@ -128,28 +128,12 @@ nbval_pair() {
 }
 timed "host native notebooks (two copies at once: nbval, and each lesson twice in one kernel)" run nbval_pair
 for s in nbvala$$ nbvalb$$; do $PY -m coursekit cleanup --session $s > /dev/null; done
-# Meanwhile (the book and browser stages wait on JupyterLab more than on the CPU) the
-# image of the v2vm stage's boundary test is built on this engine; that stage then
-# only loads it into the VM. It is finished before the workshop stage, whose
-# inventory of the engine must not see a build of someone else's in progress.
-BOUNDARY_IMAGE=coursekit/workshop-boundary:1
-prebuilt=""
-if [[ $HOSTS == *" v2vm "* ]] && ! docker -H unix:///var/run/docker.sock image inspect $BOUNDARY_IMAGE > /dev/null 2>&1; then
-  ( DOCKER_HOST=unix:///var/run/docker.sock $PY -c "
-import coursekit as ck, time; from coursekit import workshop; t0 = time.monotonic()
-from pathlib import Path
-workshop.build_learner_base(ck.connect(), '$BOUNDARY_IMAGE', Path('.coursekit/boundary-build').resolve())
-print(f'$BOUNDARY_IMAGE: built in {time.monotonic() - t0:.0f} s (beside the book and browser stages)')" \
-      > .coursekit/boundary-image.log 2>&1; echo $? > .coursekit/boundary-image.rc ) &
-  prebuilt=$!
-fi
 # The book: built with warnings as errors, its internal links checked, then the
 # browser tests (JupyterLab and the built site, offline).
 timed book run make -s book
 run $PY -m pytest tests/site -q -p no:cacheprovider
 timed browser run $PY -m pytest tests/browser -q -p no:cacheprovider
 # The workshop hub: three learners, each with their own engine (also `make test-workshop`).
-[ -n "$prebuilt" ] && wait $prebuilt
 timed workshop run bash scripts/test-workshop.sh
 run $PY -m tests.decoys check
 
@@ -209,10 +193,6 @@ if wait $vm_job; then
   # The workshop's isolated boundary: after the notebooks, the VM's engine is switched to
   # userns-remap and every attack of tests/workshop/test_boundary.py must fail there.
   boundary_suite() {
-    if [ -n "$prebuilt" ]; then
-      wait $prebuilt 2>/dev/null; cat .coursekit/boundary-image.log   # (maybe reaped already)
-      [ "$(cat .coursekit/boundary-image.rc)" = 0 ] || return 1
-    fi
     bash tests/hosts/v2vm.sh userns || return 1
     ( eval "$(bash tests/hosts/v2vm.sh env)"
       COURSEKIT_REQUIRE_ISOLATED=1 $PY -m pytest tests/workshop/test_boundary.py -q -s -p no:cacheprovider )
@@ -222,9 +202,6 @@ else
   echo "v2vm: FAILED to start:"; tail -n 60 .coursekit/v2vm-start.log; status=1
 fi
 stop_host v2vm
-fi
-if [ -n "$prebuilt" ]; then   # the boundary image built for the v2vm stage
-  wait $prebuilt 2>/dev/null; docker -H unix:///var/run/docker.sock rmi $BOUNDARY_IMAGE > /dev/null 2>&1
 fi
 
 # No server a test started may outlive it (JupyterLab, the workshop hub, its proxy).
