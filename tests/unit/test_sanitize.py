@@ -27,6 +27,7 @@ def sanitize(text):
     ("80/tcp -> 127.0.0.1:34095", "80/tcp -> 192.168.76.2:40123"),
     ("#5 [2/3] COPY greeting.txt /app/greeting.txt", "#7 [2/3] COPY greeting.txt /app/greeting.txt"),
     ("the container's PID 1 is host PID 6505", "the container's PID 1 is host PID 71"),
+    ("the exec'd shell's PID inside: 14", "the exec'd shell's PID inside: 11"),
     ("    7 root     ps", "   12 root     ps"),
     ("29079 root     sleep 600", " 6544 root     sleep 600"),
     ("22919               sleep 300", "18193               sleep 300"),
