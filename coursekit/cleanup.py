@@ -75,14 +75,7 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
                                     or c.attrs.get("Config", {}).get("Image") == REGISTRY_IMAGE])
     for c in boxes:
         _rm(rep.containers, c, c.name, force=True, v=True)
-    for tag in pushed:   # untag only: the image keeps its other names
-        try:
-            client.images.remove(tag)
-            rep.images.append(tag)
-        except docker.errors.ImageNotFound:
-            pass
-        except docker.errors.APIError as err:
-            rep.errors.append(f"{tag}: {err.explanation}")
+    _untag(client, pushed, rep)   # untag only: the image keeps its other names
     for n in client.networks.list(filters=flt):
         _rm(rep.networks, n, n.name)
     for v in client.volumes.list(filters=flt):
@@ -112,15 +105,21 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
     if not all_sessions:
         rep.folders += _remove_tmp_folders(session)
     if lab_images:
-        for tag in LAB_IMAGES:
-            try:
-                client.images.remove(tag)
-                rep.images.append(tag)
-            except docker.errors.ImageNotFound:
-                pass
-            except docker.errors.APIError as err:
-                rep.errors.append(f"{tag}: {err.explanation}")
+        _untag(client, LAB_IMAGES, rep)
     return rep
+
+
+def _untag(client, tags, rep: CleanupReport) -> None:
+    """Remove each of ``tags`` by name (not force: an image keeps its other names, and
+    one a container uses is refused), noting what went and what was refused."""
+    for tag in tags:
+        try:
+            client.images.remove(tag)
+            rep.images.append(tag)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as err:
+            rep.errors.append(f"{tag}: {err.explanation}")
 
 
 def _remove_tmp_folders(sid: str | None) -> list[str]:

@@ -623,6 +623,12 @@ def _exited(kw: str = "", cmd: str = "true") -> str:
     return f'client.containers.run(ck.BUSYBOX, "{cmd}", detach=True, {kw}name=P["name"], labels=ck.labels()).wait()'
 
 
+def _stopped(kw: str = "", cmd: str = "true") -> list[tuple[str, str]]:
+    """The two wrong answers every "keeps running" task rejects: the same settings in a
+    container that exited at once, and in one created but never started."""
+    return [(_exited(kw, cmd), "not running"), (_created(kw), "never started")]
+
+
 HTTPD = '["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www"]'
 HOG_RUN = ('from coursekit.widgets import HOG\n'
            'c = client.containers.run(ck.BUSYBOX, ["sh", "-c", HOG], environment={{"ALLOC": {alloc}, "PAUSE": "10000"}}, '
@@ -656,8 +662,7 @@ TASKS: list[Task] = [
          _sleep('hostname=P["hostname"], '),
          [(_sleep(), "its hostname is"),
           (_sleep('environment={"HOSTNAME": P["hostname"]}, '), "its hostname is"),
-          (_exited('hostname=P["hostname"], '), "not running"),
-          (_created('hostname=P["hostname"], '), "never started")],
+          *_stopped('hostname=P["hostname"], ')],
          requires="{name} is running (not just created, not exited) and its hostname is {hostname}."),
     Task("vm-hostpid", "02_containers_vs_vms", "medium",
          "Start a container named {name} running sleep 3600 in the background, find the host PID of "
@@ -679,8 +684,7 @@ TASKS: list[Task] = [
          _sleep('network_mode=f"container:{P[\'a\']}", '),
          [(_sleep(), "not the network namespace of"),
           (_sleep('network_mode="host", '), "not the network namespace of"),
-          (_exited('network_mode=f"container:{P[\'a\']}", '), "not running"),
-          (_created('network_mode=f"container:{P[\'a\']}", '), "never started")],
+          *_stopped('network_mode=f"container:{P[\'a\']}", ')],
          requires="{a} and {name} are both running, and {name}'s network mode is container:{a}.",
          setup=_setup_share),
     Task("ns-pid-host", "03_namespaces", "easy",
@@ -688,8 +692,7 @@ TASKS: list[Task] = [
          "the host.", lambda r: {}, _c_ns_pid_host, "--pid=host (SDK: pid_mode='host')",
          _sleep('pid_mode="host", '),
          [(_sleep('ipc_mode="host", '), "own PID namespace"),
-          (_exited('pid_mode="host", ', cmd="ps"), "not running"),
-          (_created('pid_mode="host", '), "never started")],
+          *_stopped('pid_mode="host", ', cmd="ps")],
          requires="{name} is running and shares the host's PID namespace (PidMode host)."),
     Task("ns-ipc", "03_namespaces", "hard",
          "Start {a2} with a shareable IPC namespace, then {name} joining it; both sleep 3600 in the "
@@ -722,8 +725,7 @@ TASKS: list[Task] = [
          _sleep('nano_cpus=int(P["cpus"] * 1e9), '),
          [(_sleep('cpu_shares=512, '), "--cpu-shares is a weight"),
           (_sleep('cpuset_cpus="0", '), "--cpuset-cpus picks which CPUs"),
-          (_created('nano_cpus=int(P["cpus"] * 1e9), '), "never started"),
-          (_exited('nano_cpus=int(P["cpus"] * 1e9), '), "not running")],
+          *_stopped('nano_cpus=int(P["cpus"] * 1e9), ')],
          requires="{name} is running with a CPU limit (--cpus, or quota/period) of exactly {cpus} CPUs."),
     Task("cg-pids", "04_cgroups", "easy",
          "Start a container named {name} (sleep 3600, in the background) that may have at most {pids} "
@@ -732,8 +734,7 @@ TASKS: list[Task] = [
          _sleep('pids_limit=P["pids"], '),
          [(_sleep(), "its pids limit is unlimited"),
           (_sleep('pids_limit=P["pids"] * 2, '), "its pids limit is"),
-          (_exited('pids_limit=P["pids"], '), "not running"),
-          (_created('pids_limit=P["pids"], '), "never started")],
+          *_stopped('pids_limit=P["pids"], ')],
          requires="{name} is running with a pids limit of exactly {pids}."),
     Task("cg-oom", "04_cgroups", "hard",
          "Run a container named {name} with a {mem} MiB memory limit (and no swap) whose workload needs "
@@ -794,8 +795,7 @@ TASKS: list[Task] = [
          _sleep('environment={"GREETING": P["word"]}, '),
          [(_sleep('environment={"GREETING": "hello"}, '), "GREETING is 'hello'"),
           (_sleep('environment={"greeting": P["word"]}, '), "GREETING is not set"),
-          (_exited('environment={"GREETING": P["word"]}, ', cmd="env"), "not running"),
-          (_created('environment={"GREETING": P["word"]}, '), "never started")],
+          *_stopped('environment={"GREETING": P["word"]}, ', cmd="env")],
          requires="{name} is running and its environment has GREETING={word}."),
     Task("run-bind", "05_docker_run", "medium",
          "The task made the directory {dir}. Start a container named {name} (sleep 3600, in the "
@@ -804,8 +804,7 @@ TASKS: list[Task] = [
          "-v {dir}:/work:ro (SDK: volumes={{dir: {{'bind': '/work', 'mode': 'ro'}}}})",
          _sleep('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '),
          [(_sleep('volumes={P["dir"]: {"bind": "/work", "mode": "rw"}}, '), "add :ro"),
-          (_created('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '), "never started"),
-          (_exited('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '), "not running"),
+          *_stopped('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '),
           (_sleep('tmpfs={"/work": ""}, '), "nothing is mounted at /work"),
           ('import os\n' + _sleep('volumes={os.path.dirname(P["dir"]): {"bind": "/work", "mode": "ro"}}, '),
            "not a bind mount of")],
@@ -893,8 +892,7 @@ TASKS: list[Task] = [
          _sleep('user="65534", '),
          [(_sleep(), "root (the default)"),
           (_sleep('user="1000", '), "not as user 65534"),
-          (_created('user="65534", '), "never started"),
-          (_exited('user="65534", '), "not running")],
+          *_stopped('user="65534", ')],
          requires="{name} is running, configured with user 65534 (or nobody), and its processes have uid 65534."),
 ]
 TASKS_BY_ID = {t.id: t for t in TASKS}

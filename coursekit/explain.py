@@ -44,15 +44,13 @@ def _is_engine_request(err) -> bool:
         return True
     from .connect import engine_host
     host = engine_host()
-    if url and host.startswith(("tcp://", "http://", "https://")):
-        return urlsplit(url).netloc == urlsplit(host).netloc
-    # docker-py's own wrapper when the engine is gone before the first call
-    return not url and "docker" in type(err).__module__
+    return bool(url) and host.startswith(("tcp://", "http://", "https://")) \
+        and urlsplit(url).netloc == urlsplit(host).netloc
 
 
 def _image_ref(err) -> str:
     text = str(getattr(err, "explanation", "") or err)
-    m = re.search(r"No such image: (\S+?)\"?\)?$", text) or re.search(r"No such image: (\S+)", text)
+    m = re.search(r"No such image: (\S+)", text)
     if m:
         return m.group(1).rstrip('")')
     url = getattr(getattr(err, "response", None), "url", "") or ""

@@ -509,13 +509,11 @@ def _stage_rootfs(ctx: Path, client) -> None:
     save_images(client, rootfs / "opt/ck/lab-images.tar")
 
 
-def build_learner_base(client, tag: str, ctx: Path | None = None) -> str:
+def build_learner_base(client, tag: str) -> str:
     """The learner image without the Python packages: its root file system (entrypoint,
     the inner engine's binaries, Python, busybox, lab images) as ``tag``, FROM scratch.
-    Run it with ``IMAGE_ENV`` and the entrypoint; ``build_learner_image`` adds the wheels.
-    ``ctx``: the build folder (default ``.coursekit/workshop/build``; two builds at once
-    need two)."""
-    ctx = ctx or STATE / "build"
+    Run it with ``IMAGE_ENV`` and the entrypoint; ``build_learner_image`` adds the wheels."""
+    ctx = STATE / "build"
     shutil.rmtree(ctx, ignore_errors=True)
     ctx.mkdir(parents=True)
     _stage_rootfs(ctx, client)

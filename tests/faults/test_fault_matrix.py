@@ -17,7 +17,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -43,7 +43,6 @@ class Outcome:
     error: str | None = None           # ename of an error reply
     traceback_lines: int = 0           # lines of traceback the learner would see unfolded
     seconds: float = 0.0
-    parts: list = field(default_factory=list)
 
 
 class Kernel:
