@@ -1,8 +1,10 @@
 """Notebook integration: course errors render as a short message with the fix,
-the full traceback folded one click away; the course's JupyterLab settings."""
+the full traceback folded one click away; ``!docker ...`` lines echo the command as a
+terminal would run it; the course's JupyterLab settings."""
 from __future__ import annotations
 
 import html
+import re
 import traceback
 
 from .errors import CourseError
@@ -33,6 +35,28 @@ def _short_error_handler(shell, etype, evalue, tb, tb_offset=None):
     return None
 
 
+def _escape(cmd: str) -> str:
+    """``cmd`` in a form IPython's variable expansion leaves unchanged."""
+    return cmd.replace("{", "{{").replace("}", "}}").replace("$", "$$")
+
+
+def _echoing_system(shell):
+    """``shell.system`` that first prints ``$ <command>`` for a shell line that runs
+    docker and had Python values filled in (``!docker run --name {ck.name("web")} ...``):
+    the line a learner can paste into a terminal.  Lines without ``{...}``/``$...`` are
+    already that, and print nothing extra."""
+    original = shell.system
+
+    def system(cmd):
+        # depth=1: the variables of the cell that ran the ``!`` line, as IPython uses
+        expanded = shell.var_expand(cmd, depth=1)
+        if expanded != cmd and re.search(r"(^|[|;&]\s*|\s)docker\s", " " + expanded):
+            print("$", expanded, flush=True)
+        # expanded once, here: the original must not expand it again
+        return original(_escape(expanded))
+    return system
+
+
 def install() -> bool:
     """Register the short error display in the running IPython: for CourseError, and
     for the docker-py/requests errors that :func:`coursekit.explain.explain` knows
@@ -53,6 +77,7 @@ def install() -> bool:
     except ImportError:  # pragma: no cover - both are dependencies
         pass
     shell.set_custom_exc(kinds, _short_error_handler)
+    shell.system = _echoing_system(shell)
     _installed = True
     return True
 

@@ -41,6 +41,14 @@ def sanitize(text):
     ("#8 naming to x:1 done\r\n", "#8 naming to x:1 0.0s done\r\n"),   # `!` output ends lines with \r\n
     ("1: digest: sha256:" + "a" * 64 + " size: 1564", "1: digest: sha256:" + "b" * 64 + " size: 1563"),
     ("/tmp/ipykernel_1234/567.py:3: Warning", "/var/tmp/coursekit-share/ipykernel_9/1.py:3: Warning"),
+    # `$ docker ...` echo lines: a lesson's folder under $TMPDIR, mkdtemp's random tail
+    ("$ docker run --rm -v /tmp/ck-ab12-scratch-k2x_9qaz:/shared --name ck-ab12-bind",
+     "$ docker run --rm -v /run/coursekit-hosts/v2vm/share/ck-77ff-scratch-0a1b2c3d:/shared --name ck-77ff-bind"),
+    ("$ DOCKER_CONFIG=/tmp/ck-ab12-docker-config docker push",
+     "$ DOCKER_CONFIG=/var/tmp/share/ck-77ff-docker-config docker push"),
+    ("$ docker build -t ck-ab12-hello:1 /tmp/ck-ab12-hello-p0o9i8u7 2>&1",
+     "$ docker build -t ck-77ff-hello:1 /tmp/x/ck-77ff-hello-12345678 2>&1"),
+    ("ps -o pid,user,args | awk 'NR == 1 || $1 == 6505'", "ps -o pid,user,args | awk 'NR == 1 || $1 == 71'"),
 ])
 def test_varying_parts_compare_equal(a, b):
     assert sanitize(a) == sanitize(b)
@@ -55,6 +63,9 @@ def test_varying_parts_compare_equal(a, b):
     ("cleanup: nothing of the course's to remove", "cleanup: removed 1 containers"),
     ("#5 [2/3] COPY greeting.txt /app/greeting.txt", "#5 [3/3] RUN wc -c /app/greeting.txt"),
     ("#6 CACHED", "#6 DONE"),
+    # a container's name keeps its purpose (no folder before it), and so does a fixed folder
+    ('"Name": "/ck-ab12-registry"', '"Name": "/ck-ab12-webcache"'),
+    ("DOCKER_CONFIG=/tmp/ck-ab12-docker-config", "DOCKER_CONFIG=/tmp/ck-ab12-docker-configs"),
 ])
 def test_facts_still_differ(a, b):
     assert sanitize(a) != sanitize(b)
