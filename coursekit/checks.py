@@ -143,7 +143,8 @@ def environment(registry: bool = True, host: str | None = None) -> Report:
         return CheckResult("left behind", False,
                            "course objects of notebooks whose kernel has ended: "
                            + "; ".join(str(o) for o in found),
-                           "`python -m coursekit cleanup --orphans` removes exactly those")
+                           "each goes by itself a minute after its kernel ended (the course's "
+                           "reaper); `python -m coursekit cleanup --orphans` removes exactly those now")
     rep.results.append(_safely("left behind", left_behind))
     return rep
 

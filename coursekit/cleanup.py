@@ -45,12 +45,15 @@ class CleanupReport:
 
 
 def cleanup(all_sessions: bool = False, lab_images: bool = False,
-            client: docker.DockerClient | None = None, session: str | None = None) -> CleanupReport:
+            client: docker.DockerClient | None = None, session: str | None = None,
+            keep: tuple[str, ...] = ()) -> CleanupReport:
     """Remove this session's course containers, networks, volumes and images.
 
     ``session="id"`` cleans that session instead of this process's own;
     ``all_sessions=True`` extends that to every session's course objects;
-    ``lab_images=True`` also removes the lab images (by exact tag).
+    ``lab_images=True`` also removes the lab images (by exact tag);
+    ``keep``: name prefixes of containers, networks and volumes to leave (the learner's
+    exercise answers, ``ck-<learner>-ex-``, when a dead session is cleaned).
     """
     if client is None:
         from .connect import connect
@@ -59,6 +62,8 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
     rep = CleanupReport()
 
     def _rm(kind: list, obj, what: str, **kw):
+        if keep and what.startswith(keep):
+            return
         try:
             obj.remove(**kw)
             kind.append(what)
@@ -83,7 +88,9 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
     # Newest first: an image built FROM a course image inherits its labels and must go
     # before its parent. Two built in the same second tie, so an image refused for its
     # "dependent child images" is tried again once its children are gone.
-    pending = sorted(image_summaries(client, filters=flt), key=lambda i: i.get("Created", 0), reverse=True)
+    pending = sorted((i for i in image_summaries(client, filters=flt)
+                      if not (keep and i["RepoTags"] and all(t.startswith(keep) for t in i["RepoTags"]))),
+                     key=lambda i: i.get("Created", 0), reverse=True)
     for _ in range(len(pending)):
         refused = []
         for img in pending:
@@ -163,11 +170,7 @@ def orphans(client) -> list[Orphan]:
     not record (tests, another learner, the command line) are never listed."""
     flt = {"label": [f"{COURSE_LABEL}={COURSE}"]}
     found: dict[str, dict] = {}
-    # Exercise answers are meant to outlive a kernel (the checks find them after a
-    # restart, by the learner's stored id): they are not orphans.
-    from .exercises import _state
-    learner = _state().get("learner")
-    keep = (f"ck-{learner}-ex-",) if isinstance(learner, str) and learner else ()
+    keep = exercise_answers()   # meant to outlive a kernel: not orphans
 
     def add(kind, lbls, names=()):
         sid = (lbls or {}).get(SESSION_LABEL)
@@ -187,10 +190,19 @@ def orphans(client) -> list[Orphan]:
             if session_alive(sid) is False]
 
 
+def exercise_answers() -> tuple[str, ...]:
+    """Name prefix of this learner's exercise answers, which outlive kernels (the checks
+    find them after a restart by the learner's stored id), or () before any exercise."""
+    from .exercises import _state
+    learner = _state().get("learner")
+    return (f"ck-{learner}-ex-",) if isinstance(learner, str) and learner else ()
+
+
 def cleanup_orphans(client) -> list[CleanupReport]:
-    """Clean every orphaned session (see :func:`orphans`) and forget its record."""
+    """Clean every orphaned session (see :func:`orphans`), leaving the learner's
+    exercise answers, and forget its record."""
     reports = []
     for o in orphans(client):
-        reports.append(cleanup(client=client, session=o.session))
+        reports.append(cleanup(client=client, session=o.session, keep=exercise_answers()))
         (sessions_dir() / f"{o.session}.json").unlink(missing_ok=True)
     return reports

@@ -82,7 +82,8 @@ class Dashboard(w.VBox):
         left = ("" if not gone else
                 "<div>⚠️ Left by notebooks whose kernel has ended: "
                 + "; ".join(html.escape(str(o)) for o in gone)
-                + " &mdash; remove exactly those with <code>python -m coursekit cleanup --orphans</code></div>")
+                + " &mdash; removed by themselves a minute after their kernel ended, or now with "
+                "<code>python -m coursekit cleanup --orphans</code></div>")
         self.title.value = (f"<b>Course containers</b> ({who}): {len(boxes)}{left}")
         # Header and rows share one set of column widths, so the columns line up.
         def cells(values, tag="span"):

@@ -44,6 +44,8 @@ def session() -> str:
         _session = env or secrets.token_hex(3)
         if not env:
             _record_alive(_session)
+            from .reaper import start
+            start(_session)   # removes what this kernel made, once it has ended
     return _session
 
 

@@ -45,7 +45,7 @@ def test_a_dead_kernels_objects_are_named_and_only_they_are_removed(client, tmp_
         report = checks.environment(registry=False)
         line = next(r for r in report.results if r.name == "left behind")
         assert not line.ok and f"session {dead} (1 containers)" in line.detail
-        assert line.fix == "`python -m coursekit cleanup --orphans` removes exactly those"
+        assert line.fix.endswith("`python -m coursekit cleanup --orphans` removes exactly those now")
         t0 = time.monotonic()
         out = subprocess.run([sys.executable, "-m", "coursekit", "cleanup", "--orphans"], env=env,
                              capture_output=True, text=True, check=True).stdout
@@ -88,5 +88,66 @@ def test_exercise_answers_outlive_their_kernel_and_are_not_orphans(client, tmp_p
     try:
         found = {o.session: o for o in orphans(client)}
         assert found[sid].counts["containers"] == 1      # the lesson's, not the exercise's
+        from coursekit.cleanup import cleanup_orphans
+        [rep] = [r for r in cleanup_orphans(client) if r.containers]
+        assert rep.containers == [ck.name("web").replace(ck.session(), sid)]
+        assert client.containers.get("ck-lab12cd-ex-hello-run").status == "running"   # kept
     finally:
         ck.cleanup(client=client, session=sid)
+
+
+REAPED_KERNEL = """
+import pathlib, tempfile
+import coursekit as ck
+c = ck.connect()
+c.containers.run(ck.BUSYBOX, "sleep 600", detach=True, name=ck.name("web"), labels=ck.labels())
+c.containers.run(ck.BUSYBOX, "sleep 600", detach=True, name="ck-rp34ab-ex-hello-run", labels=ck.labels())
+pathlib.Path(tempfile.gettempdir(), ck.name("ctx")).mkdir()
+print(ck.session())
+"""
+
+
+def test_the_reaper_removes_a_dead_kernels_objects_and_only_those(client, tmp_path):
+    """A real notebook kernel (random session) makes a container, an exercise answer and
+    a folder; while it lives the reaper waits; once it is shut down the reaper removes
+    the container and the folder, after its grace period, and keeps the answer and
+    everything of other sessions (the decoy)."""
+    import json
+    import jupyter_client
+    (tmp_path / "exercises.json").write_text(json.dumps({"learner": "rp34ab"}))
+    env = {k: v for k, v in os.environ.items() if k != "COURSEKIT_SESSION"}
+    env.update(COURSEKIT_SESSIONS_DIR=str(tmp_path / "sessions"), COURSEKIT_REAPER_GRACE="1",
+               COURSEKIT_PROGRESS=str(tmp_path / "progress.json"))
+    decoy = client.containers.run(ck.BUSYBOX, "sleep 600", detach=True, name=ck.name("decoy"),
+                                  labels=ck.labels())
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name="python3", env=env)
+    sid = None
+    try:
+        out = []
+        kc.execute_interactive(REAPED_KERNEL, timeout=60, output_hook=lambda m: out.append(
+            m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+        sid = "".join(out).strip().splitlines()[-1]
+        mine = {"label": f"coursekit.session={sid}"}
+        assert len(client.containers.list(filters=mine)) == 2
+        log = tmp_path / "sessions" / f"{sid}.reaper.log"
+        assert "watching kernel PID" in log.read_text()
+        time.sleep(3)   # three grace periods: nothing goes while the kernel lives
+        assert len(client.containers.list(filters=mine)) == 2
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 60 and "removed" not in log.read_text():
+            time.sleep(0.2)
+        took = time.monotonic() - t0
+        print(f"\nreaper: {log.read_text().splitlines()[-1]} ({took:.1f} s after the kernel ended)")
+        assert "removed 1 containers, 1 temporary folders" in log.read_text()
+        assert [c.name for c in client.containers.list(all=True, filters=mine)] == ["ck-rp34ab-ex-hello-run"]
+        assert not list(Path(tempfile.gettempdir()).glob(f"ck-{sid}-*"))
+        assert client.containers.get(decoy.id).status == "running"
+        assert not (tmp_path / "sessions" / f"{sid}.json").exists()
+    finally:
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+        if sid:
+            ck.cleanup(client=client, session=sid)
+        decoy.remove(force=True)
