@@ -133,8 +133,16 @@ def explain(err: BaseException) -> CourseError | None:
                            f"then the volume")
 
     if "no space left on device" in low:
+        cleanup = ("`ck.cleanup()` removes this notebook's course objects; `python -m coursekit "
+                   "cleanup --all` every course object (never anything else)")
+        # The engine names the file it could not write: inside a container that is often
+        # a volume or tmpfs mount, full on its own while the engine's disk has room.
+        path = re.search(r"(?:write|mkdir|open|create|copy) (/\S*?):? no space left on device", text, re.I)
+        if path:
+            return DiskFull(f"the engine could not write {path.group(1)}: the file system there is full "
+                            "(the engine's disk, or a volume or tmpfs mounted at that path)",
+                            "make room there (a smaller file, or remove files from the volume); "
+                            "`docker system df` shows what uses the engine's disk; " + cleanup)
         return DiskFull("the disk where the engine keeps images and containers is full",
-                        "`docker system df` shows what uses it; `ck.cleanup()` removes this "
-                        "notebook's course objects; `python -m coursekit cleanup --all` every "
-                        "course object (never anything else)")
+                        "`docker system df` shows what uses it; " + cleanup)
     return None

@@ -75,8 +75,16 @@ class Registry:
             return json.load(r).get("repositories", [])
 
     def stop(self) -> None:
-        """Stop and remove this registry (its container and storage, or its process)."""
+        """Stop and remove this registry (its container and storage, or its process) and
+        the tags that name it (``127.0.0.1:PORT/...``: they carry no label, and once the
+        registry is gone nothing would find them)."""
         if self.container is not None:
+            client = self.container.client
+            for tag in registry_tags(client, [self.container]):
+                try:
+                    client.images.remove(tag)   # untag: the image keeps its other names
+                except docker.errors.APIError:
+                    pass
             try:
                 self.container.remove(force=True, v=True)
             except docker.errors.NotFound:

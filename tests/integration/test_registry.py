@@ -124,3 +124,14 @@ def test_registry_stop_on_the_command_line_stops_only_the_named_session(client, 
     finally:
         mine.stop()
         ck.cleanup(client=client, session=other[0])
+
+
+def test_stop_removes_the_tags_that_name_the_registry(client):
+    """A registry's tags carry no label; stop() untags them (the image itself stays)."""
+    reg = ck.start_registry(client=client)
+    ref = f"{reg.address}/{unique('left')}"
+    client.images.get(ck.BUSYBOX).tag(ref, "1")
+    reg.stop()
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get(f"{ref}:1")
+    assert client.images.get(ck.BUSYBOX)   # only the name went

@@ -89,6 +89,13 @@ def test_volume_in_use_and_disk_full():
     full = explain(api_error(500, "http+docker://localhost/v1.45/images/create",
                              "write /var/lib/docker/tmp/x: no space left on device"))
     assert isinstance(full, errors.DiskFull) and "docker system df" in full.fix
+    # Docker 26's words for `docker cp` into a full 64 KiB tmpfs volume (tests/faults)
+    vol = explain(api_error(500, "http+docker://localhost/v1.45/containers/987b0f8a5d6e/archive?path=%2Fdata",
+                            'write /data/big.bin: no space left on device'))
+    assert isinstance(vol, errors.DiskFull)
+    assert vol.message.startswith("the engine could not write /data/big.bin: the file system there is full")
+    bare = explain(api_error(500, "http+docker://localhost/v1.45/build", "no space left on device"))
+    assert bare.message == "the disk where the engine keeps images and containers is full"
 
 
 def test_errors_it_does_not_know_are_left_alone():
