@@ -227,8 +227,19 @@ def mem_bytes(spec: str) -> int:
                  "a learner's server and engine need at least 256m; 1g is comfortable")
 
 
+CHECKOUT_LABEL = "coursekit.workshop.checkout"
+
+
+def checkout_id() -> str:
+    """This checkout on this machine: what ``stop`` matches when the state file (and with
+    it the workshop's id) is gone, so that another checkout's workshop is never touched."""
+    import hashlib
+    import socket
+    return hashlib.sha1(f"{socket.gethostname()}:{ROOT.resolve()}".encode()).hexdigest()[:12]
+
+
 def workshop_labels(ws_id: str, **extra: str) -> dict[str, str]:
-    return {COURSE_LABEL: COURSE, WORKSHOP_LABEL: ws_id, **extra}
+    return {COURSE_LABEL: COURSE, WORKSHOP_LABEL: ws_id, CHECKOUT_LABEL: checkout_id(), **extra}
 
 
 def learner_names(ws_id: str, user: str) -> dict[str, str]:
@@ -798,7 +809,10 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
         os.killpg(pid, signal.SIGTERM)   # the hub stops the servers it spawned, and its proxy
         if not wait_until(lambda: not _alive(pid), 60, 0.2):
             os.killpg(pid, signal.SIGKILL)
-    flt = {"label": WORKSHOP_LABEL + (f"={state['settings']['id']}" if state else "")}
+    # Without the state file the workshop's id is lost: this checkout's label still names
+    # exactly what this checkout made (never another checkout's or machine's workshop).
+    flt = {"label": f"{WORKSHOP_LABEL}={state['settings']['id']}" if state
+           else f"{CHECKOUT_LABEL}={checkout_id()}"}
     removed: dict[str, list[str]] = {"containers": [], "volumes": [], "networks": [], "images": []}
 
     def gone(kind: str, obj, name: str, **kw) -> None:

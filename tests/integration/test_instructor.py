@@ -123,3 +123,23 @@ def test_workshop_on_a_busy_port_says_so_and_creates_nothing(client):
             workshop.start(workshop.Settings(port=port, trusted_room=True), client, quiet=True)
     assert {n.name for n in client.networks.list()} == before
     assert not workshop.STATE.exists()
+
+
+def test_workshop_stop_without_its_state_removes_only_this_checkouts_objects(client, tmp_path, monkeypatch):
+    """With the state file gone, `workshop stop` used to match every workshop's objects on
+    the engine; it now matches this checkout's label only."""
+    from coursekit import workshop
+    monkeypatch.setattr(workshop, "STATE", tmp_path / "state")       # no state file
+    mine = client.volumes.create(unique("ws-mine"), labels=workshop.workshop_labels("wsgone1"))
+    other = client.volumes.create(unique("ws-other"), labels={
+        **workshop.workshop_labels("wsother"), workshop.CHECKOUT_LABEL: "0123456789ab"})
+    try:
+        removed = workshop.stop(client, quiet=True, keep_image=True)
+        assert mine.name in removed["volumes"] and other.name not in removed["volumes"]
+        client.volumes.get(other.name)                              # still there
+    finally:
+        for v in (mine, other):
+            try:
+                v.remove(force=True)
+            except Exception:
+                pass
