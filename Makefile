@@ -13,6 +13,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 help:
 	@echo "make lab     set up and start JupyterLab on the course (prints its URL)"
 	@echo "make test    set up, then run every test (unit, integration, notebooks)"
+	@echo "make test-unit | test-integration | test-notebooks   one suite of make test"
 	@echo "make bench   set-up, image and docker-run timings"
 	@echo "make book    build the Jupyter Book site into _build/html"
 	@echo "make workshop       start JupyterHub for a room (one engine per learner)"
@@ -56,6 +57,28 @@ lab: setup
 
 test: venv
 	@bash scripts/test.sh
+
+# One suite of `make test` at a time, with the commands scripts/test.sh runs.
+test-unit: venv
+	@$(PY) -m pytest tests/unit -q -p no:cacheprovider
+
+# needs the engine and the lab images (doctor --fix sees to both)
+test-integration: setup
+	@$(PY) -m pytest tests/integration -q -p no:cacheprovider
+
+# nbval on this machine's engine, as scripts/test.sh's native stage runs it: as the
+# learner account (a non-root docker-group user), in a session of its own that is
+# cleaned up afterwards; outputs compared as tests/nbval_hosts.py does for this host.
+test-notebooks: setup
+	@bash tests/hosts/learner.sh ensure
+	@session=nbvalmake$$$$; status=0; \
+	COURSEKIT_HOST_KIND=native COURSEKIT_SESSION=$$session \
+	COURSEKIT_PROGRESS=$${TMPDIR:-/tmp}/coursekit-$$session-progress.json \
+	  bash tests/hosts/learner.sh run $(PY) -m pytest -p tests.nbval_hosts \
+	    --nbval notebooks exercises/solutions --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	    -q -p no:cacheprovider || status=1; \
+	$(PY) -m coursekit cleanup --session $$session > /dev/null; \
+	exit $$status
 
 bench: setup
 	@$(PY) bench/bench.py

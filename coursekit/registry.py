@@ -193,9 +193,9 @@ def _start_host_binary(port: int, creds) -> Registry:
         (root / "htpasswd").write_text(htpasswd_line(*creds))
         env.update(REGISTRY_AUTH="htpasswd", REGISTRY_AUTH_HTPASSWD_REALM="coursekit",
                    REGISTRY_AUTH_HTPASSWD_PATH=str(root / "htpasswd"))
-    proc = subprocess.Popen([str(binary), "serve", str(root / "config.yml")], env=env,
-                            stdout=open(root / "registry.log", "wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with open(root / "registry.log", "wb") as log:   # the child keeps its own copy
+        proc = subprocess.Popen([str(binary), "serve", str(root / "config.yml")], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     reg = Registry(f"127.0.0.1:{port}", creds, process=proc,
                    how=f"host binary {binary} (pid {proc.pid})", _tmp=tmp)
     _wait_ready(reg)

@@ -53,7 +53,7 @@ def path_md(text: str) -> str:
 
 
 def instructor_md(text: str) -> str:
-    clock, out = 0, []
+    clock, out, prev = 0, [], None   # prev: the lesson before a break row
     for line in text.split("\n"):
         m = re.match(r"^\| [\d:]+-[\d:]+ \| (.*)$", line)
         if m:

@@ -111,6 +111,7 @@ def lab_server(tmp_path_factory):
         proc.wait(15)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+    log.close()   # read above while the server started; the child had its own copy
 
 
 def open_notebook(page, lab, path):

@@ -1,6 +1,11 @@
-"""The Python pins live in pyproject.toml; environment.yml must carry the same."""
+"""The Python pins live in pyproject.toml; environment.yml must carry the same; each pin
+is the version installed, and every third-party module the course's code imports is one
+of them."""
+import ast
 import re
+import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -37,3 +42,82 @@ def test_required_majors():
     assert pins["jupyter-book"].startswith("1.")
     for name in ("nbval", "pytest", "matplotlib", "playwright"):
         assert name in pins
+
+
+# --- every third-party import is a declared, exactly pinned, installed dependency ---------
+CODE_DIRS = ("coursekit", "tests", "bench", "scripts")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def imported_modules(root: Path, dirs=CODE_DIRS) -> dict[str, set[str]]:
+    """top-level module -> the files importing it (absolute imports only)."""
+    found: dict[str, set[str]] = {}
+    for d in dirs:
+        for path in sorted((root / d).rglob("*.py")):
+            if ".ipynb_checkpoints" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for n in names:
+                    found.setdefault(n.split(".")[0], set()).add(str(path.relative_to(root)))
+    return found
+
+
+def _local(root: Path, module: str) -> bool:
+    """The course's own code: a package or module of this repository (tests put
+    scripts/ and book/_ext/ on sys.path for their helpers)."""
+    if module in ("coursekit", "tests"):
+        return True
+    return any((root / d / f"{module}.py").exists() or (root / d / module / "__init__.py").exists()
+               for d in ("", *CODE_DIRS, "book/_ext"))
+
+
+def undeclared_imports(root: Path, deps: list[str]) -> dict[str, list[str]]:
+    """third-party modules imported by the course's code whose distribution is not one
+    of ``deps`` -> the files importing each (a module no installed distribution
+    provides is reported too)."""
+    declared = {_norm(d.split("==")[0].split("[")[0]) for d in deps}
+    dists = metadata.packages_distributions()
+    bad = {}
+    for module, files in imported_modules(root).items():
+        if module in sys.stdlib_module_names or _local(root, module):
+            continue
+        provided = {_norm(d) for d in dists.get(module, [])}
+        if not provided & declared:
+            bad[f"{module} ({', '.join(sorted(provided)) or 'not installed'})"] = sorted(files)
+    return bad
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert undeclared_imports(ROOT, deps) == {}
+
+
+def test_every_pin_is_the_version_installed():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    wrong = {}
+    for name, pinned in _pins(deps).items():
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            have = None
+        if have != pinned:
+            wrong[name] = (pinned, have)
+    assert not wrong, f"pinned vs installed (run `make venv`): {wrong}"
+
+
+def test_the_import_check_sees_an_undeclared_module(tmp_path):
+    (tmp_path / "coursekit").mkdir()
+    (tmp_path / "coursekit" / "m.py").write_text(
+        "import os, requests\nfrom websocket import create_connection\nfrom . import x\n"
+        "import coursekit.cli\nimport docker\n")
+    bad = undeclared_imports(tmp_path, ["docker==7.2.0"])
+    assert set(bad) == {"requests (requests)", "websocket (websocket-client)"}

@@ -117,6 +117,81 @@ def test_z2jh_values_give_each_learner_an_engine_sidecar(z2jh):
     assert str(su["fsGid"]) in " ".join(engine["args"])       # socket group = learner's group
 
 
+
+# Pod-level settings that the chart's schema passes through unchecked, checked as the
+# Kubernetes API server would (compute resource names and quantities, volume names).
+K8S_RESOURCES = {"cpu", "memory", "ephemeral-storage"}
+QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+
+
+def bad_resources(values) -> list[str]:
+    """Where ``values`` name a compute resource Kubernetes does not have (``pids``, say:
+    the PID limit is the kubelet's podPidsLimit, per node) or a quantity it cannot parse."""
+    su = values.get("singleuser", {})
+    found = []
+    for kind in ("limits", "guarantees"):
+        for k, v in (su.get("extraResource", {}).get(kind) or {}).items():
+            found.append((f"singleuser.extraResource.{kind}.{k}", k, v))
+    for key in ("cpu", "memory"):
+        for k, v in (su.get(key) or {}).items():
+            if v is not None:
+                found.append((f"singleuser.{key}.{k}", key, v))
+    for part in ("extraContainers", "initContainers"):
+        for c in su.get(part) or []:
+            for kind in ("limits", "requests"):
+                for k, v in ((c.get("resources") or {}).get(kind) or {}).items():
+                    found.append((f"singleuser.{part}[{c['name']}].resources.{kind}.{k}", k, v))
+    return [where for where, name, value in found
+            if not (name in K8S_RESOURCES or name.startswith("hugepages-") or "/" in name)
+            or not QUANTITY.match(str(value))]
+
+
+def test_z2jh_values_use_only_kubernetes_resources(z2jh):
+    defaults, _ = z2jh
+    ours = yaml.safe_load((ROOT / "workshop" / "z2jh-values.yaml").read_text())
+    assert bad_resources(_merge(defaults, ours)) == []
+    # the check is real: the PID "resource" this file once set is refused, as the API server does
+    assert bad_resources({"singleuser": {"extraResource": {"limits": {"pids": "1024"}}}}) == [
+        "singleuser.extraResource.limits.pids"]
+    assert bad_resources({"singleuser": {"memory": {"limit": "lots"}}}) == ["singleuser.memory.limit"]
+
+
+def test_z2jh_volume_mounts_name_declared_volumes():
+    su = yaml.safe_load((ROOT / "workshop" / "z2jh-values.yaml").read_text())["singleuser"]
+    volumes = {v["name"] for v in su["storage"]["extraVolumes"]}
+    mounts = [m["name"] for m in su["storage"]["extraVolumeMounts"]]
+    for c in su["extraContainers"]:
+        mounts += [m["name"] for m in c.get("volumeMounts", [])]
+    assert set(mounts) <= volumes, set(mounts) - volumes
+
+
+def test_z2jh_dind_sidecar_is_current_and_as_described():
+    text = (ROOT / "workshop" / "z2jh-values.yaml").read_text()
+    su = yaml.safe_load(text)["singleuser"]
+    engine = next(c for c in su["extraContainers"] if c["name"] == "engine")
+    tags = set(re.findall(r"docker:[\w.-]+-dind", text))
+    assert tags == {engine["image"]}, f"the file names several dind images: {tags}"
+    major = int(re.fullmatch(r"docker:(\d+)(\.\d+)*-dind", engine["image"]).group(1))
+    assert major >= 29, "Docker 27 and 28 no longer get fixes; this container is privileged"
+    # what the file says: a privileged container (dind needs it), nothing more
+    assert engine["securityContext"] == {"privileged": True}
+    # Docker 29 refuses clients below API 1.44 by default; the learner image's docker CLI
+    # (the build machine's: Debian 12's 20.10) speaks 1.41
+    env = {e["name"]: e["value"] for e in engine.get("env", [])}
+    assert tuple(map(int, env["DOCKER_MIN_API_VERSION"].split("."))) <= (1, 41)
+
+
+def test_z2jh_hub_and_learners_run_the_pinned_jupyterhub():
+    pin = next(p for p in pins() if p.lower().startswith("jupyterhub=="))
+    version = pin.split("==")[1]
+    assert pin in learner_requirements(pins())          # the learner image installs it
+    text = (ROOT / "workshop" / "z2jh-values.yaml").read_text()
+    hub_image = yaml.safe_load(text)["hub"]["image"]
+    assert hub_image["name"] != "quay.io/jupyterhub/k8s-hub", "the chart's hub has its own JupyterHub"
+    assert hub_image["tag"] == f"jupyterhub-{version}"
+    named = set(re.findall(r"jupyterhub==([\w.]+)", text))
+    assert named == {version}, f"the file builds the hub with jupyterhub {named}, pyproject pins {version}"
+
 # --- who gets in: cards --------------------------------------------------------------------
 def test_card_passwords_are_readable_and_distinct():
     seen = {workshop.card_password() for _ in range(200)}
