@@ -387,7 +387,9 @@ if [ "${CK_ENGINE:-own}" != sidecar ]; then
     for d in /sys/fs/cgroup/*; do mount -o remount,bind,rw "$d" 2>/dev/null; done
   fi
   mkdir -p /run/ck-engine /var/lib/docker /var/log
-  dockerd --host unix:///run/ck-engine/docker.sock --group docker --iptables=false \
+  # Docker 26 fails every container start where it cannot switch IPv6 off on eth0 (this
+  # container's /proc/sys is read-only); the variable lets it go on, IPv4 as before
+  DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1 dockerd --host unix:///run/ck-engine/docker.sock --group docker --iptables=false \
     --userland-proxy-path /usr/bin/docker-proxy > /var/log/dockerd.log 2>&1 &
 fi
 i=0
@@ -474,11 +476,7 @@ def _stage_rootfs(ctx: Path, client) -> None:
             _copy(path, py / "lib" / ver / rel)
             if path.suffix == ".so":
                 elves.append(path)
-    for name in ENGINE_BINARIES:
-        found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
-        if not found:
-            raise WorkshopError(f"{name} is not installed on this machine",
-                                "run `make setup` (installs Debian's docker.io) first")
+    for name, found in engine_binaries().items():
         _copy(Path(os.path.realpath(found)), rootfs / "usr/bin" / name)
         elves.append(Path(found))
     cli = shutil.which("docker")
@@ -518,6 +516,58 @@ def _stage_rootfs(ctx: Path, client) -> None:
             if f.is_file() and ".ipynb_checkpoints" not in rel.parts and "solutions" not in rel.parts:
                 _copy(f, rootfs / "home/jovyan" / rel)
     save_images(client, rootfs / "opt/ck/lab-images.tar")
+
+
+# Debian 13's engine for the learners when this machine's is older (Debian 12: 20.10):
+# its runc stays this machine's (trixie's needs glibc 2.38).
+TRIXIE_ENGINE = ["docker.io", "containerd", "tini"]
+TRIXIE_PATHS = {"dockerd": "usr/sbin/dockerd", "docker-proxy": "usr/sbin/docker-proxy",
+                "containerd": "usr/bin/containerd", "containerd-shim-runc-v2": "usr/bin/containerd-shim-runc-v2",
+                "docker-init": "usr/bin/docker-init"}
+
+
+def _dockerd_major(path: str) -> int | None:
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version (\d+)\.", out)
+    return int(m.group(1)) if m else None
+
+
+def engine_binaries(say=print) -> dict[str, str]:
+    """The binaries of each learner's own engine: this machine's when its dockerd is
+    Docker 25 or newer (what learners elsewhere run); on an older one (Debian 12's
+    20.10) Debian 13's Docker 26, fetched once through the private apt configuration
+    (:mod:`coursekit.debian`), with this machine's runc.  ``WORKSHOP_ENGINE=host`` keeps
+    this machine's; with no way to fetch (offline) it is kept too, and said."""
+    host = {}
+    for name in ENGINE_BINARIES:
+        found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
+        if not found:
+            raise WorkshopError(f"{name} is not installed on this machine",
+                                "run `make setup` (installs Debian's docker.io) first")
+        host[name] = found
+    major = _dockerd_major(host["dockerd"])
+    if os.environ.get("WORKSHOP_ENGINE", "auto") == "host" or major is None or major >= 25:
+        return host
+    from . import debian
+    root = debian.CACHE / "workshop-engine" / "root"
+    if not all((root / rel).exists() for rel in TRIXIE_PATHS.values()):
+        if not (shutil.which("apt-get") and debian.KEYRING.exists()):
+            say(f"  learners' engine: this machine's Docker {major} (no apt to fetch a newer one)")
+            return host
+        say("  learners' engine: fetching Debian 13's Docker 26 (this machine's dockerd is "
+            f"{major}; once, into {root.parent}) ...")
+        try:
+            debs = debian.fetch_debs(TRIXIE_ENGINE, root.parent / "debs")
+            shutil.rmtree(root, ignore_errors=True)
+            debian.extract(debs, root)
+        except (debian.AptError, OSError) as err:
+            say(f"  learners' engine: this machine's Docker {major} (fetching Docker 26 failed: "
+                f"{str(err).splitlines()[0][:200]})")
+            return host
+    return {**host, **{name: str(root / rel) for name, rel in TRIXIE_PATHS.items()}}
 
 
 def build_learner_base(client, tag: str) -> str:
@@ -718,10 +768,10 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
     sheet = STATE / "cards.html"
     sheet.touch(mode=0o600)
     sheet.write_text(cards_sheet(s.id, public_url, cards))
-    log = open(STATE / "hub.log", "ab")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=STATE,
-                           stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(STATE / "hub.log", "ab") as log:          # the child keeps its own copy
+        hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=STATE,
+                               stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     state["pid"] = hub.pid
     _state_file().write_text(json.dumps(state, indent=1))
     say(f"Starting JupyterHub (log: {STATE / 'hub.log'}) ...")
