@@ -643,7 +643,7 @@ TASKS: list[Task] = [
     Task("hello-run", "01_hello_container", "easy",
          "Run a container named {name} from the course's busybox image that prints only the kernel "
          "release (uname -r) and exits. Do not remove it: the check reads its output.",
-         lambda r: {}, _c_hello_run, "uname -r prints the release; -a prints much more. Leave out --rm.",
+         lambda r: {}, _c_hello_run, "The task names the command; what matters is how the container runs: one removed when it exits (--rm) leaves nothing for the check to read. Lesson 01 ran the same kind of container with the CLI and with client.containers.run().",
          'client.containers.run(ck.BUSYBOX, "uname -r", detach=True, name=P["name"], labels=ck.labels()).wait()',
          [('client.containers.run(ck.BUSYBOX, "uname -a", detach=True, name=P["name"], labels=ck.labels()).wait()',
            "not just the kernel release"),
@@ -658,7 +658,7 @@ TASKS: list[Task] = [
          "Start a container named {name}, in the background, that keeps running (sleep 3600) and "
          "whose hostname is {hostname}.",
          lambda r: {"hostname": f"box-{r.choice(WORDS)}"}, _c_hello_hostname,
-         "docker run -d --hostname NAME ... (SDK: hostname=...)",
+         "A container's hostname is set when it is created: `docker run --help` lists a flag with 'hostname' in its name, and the SDK's containers.run() takes a keyword of the same name. It must keep running, in the background, as lesson 01's sleeper did.",
          _sleep('hostname=P["hostname"], '),
          [(_sleep(), "its hostname is"),
           (_sleep('environment={"HOSTNAME": P["hostname"]}, '), "its hostname is"),
@@ -667,7 +667,7 @@ TASKS: list[Task] = [
     Task("vm-hostpid", "02_containers_vs_vms", "medium",
          "Start a container named {name} running sleep 3600 in the background, find the host PID of "
          "its sleep process, and pass it to the check: ex.check('vm-hostpid', answer).",
-         lambda r: {}, _c_vm_hostpid, "docker top shows host PIDs; so does State.Pid in docker inspect.",
+         lambda r: {}, _c_vm_hostpid, "The PID a process has inside its container is not the one the host gives it. Lesson 02 listed a container's processes from the host's side; `docker inspect` shows the same number under State.",
          'c = ' + _sleep() + '\nc.reload()\nanswer = c.attrs["State"]["Pid"]',
          [('c = ' + _sleep() + '\nanswer = 1', "PID inside the container"),
           ('import os\nc = ' + _sleep() + '\nanswer = os.getpid()', "is not the host PID"),
@@ -680,7 +680,7 @@ TASKS: list[Task] = [
          "The task started {a}. Start a second container named {name} (sleep 3600, in the background) "
          "in {a}'s network namespace.",
          lambda r: {"a": _name("ex-ns-share-net-first")}, _c_ns_share_net,
-         "--network container:NAME (SDK: network_mode='container:NAME')",
+         "Lesson 03 started a container inside another container's namespace. Which --network value names a container instead of a network? (SDK: network_mode.)",
          _sleep('network_mode=f"container:{P[\'a\']}", '),
          [(_sleep(), "not the network namespace of"),
           (_sleep('network_mode="host", '), "not the network namespace of"),
@@ -689,7 +689,7 @@ TASKS: list[Task] = [
          setup=_setup_share),
     Task("ns-pid-host", "03_namespaces", "easy",
          "Start a container named {name} (sleep 3600, in the background) that sees every process of "
-         "the host.", lambda r: {}, _c_ns_pid_host, "--pid=host (SDK: pid_mode='host')",
+         "the host.", lambda r: {}, _c_ns_pid_host, "--pid chooses the PID namespace, and one of its values means 'no new one: the host's'. (SDK: pid_mode.) Lesson 03's namespace table compares the links afterwards.",
          _sleep('pid_mode="host", '),
          [(_sleep('ipc_mode="host", '), "own PID namespace"),
           *_stopped('pid_mode="host", ', cmd="ps")],
@@ -697,7 +697,7 @@ TASKS: list[Task] = [
     Task("ns-ipc", "03_namespaces", "hard",
          "Start {a2} with a shareable IPC namespace, then {name} joining it; both sleep 3600 in the "
          "background.", lambda r: {"a2": _name("ex-ns-ipc-first")}, _c_ns_ipc,
-         "--ipc shareable on the first, --ipc container:FIRST on the second.",
+         "`docker run --help` lists the --ipc modes: one lets a container offer its IPC namespace to others, another joins a named container's. (SDK: ipc_mode.)",
          _sleep('ipc_mode="shareable", ').replace('P["name"]', 'P["a2"]') + '\n'
          + _sleep('ipc_mode=f"container:{P[\'a2\']}", '),
          [(_sleep().replace('P["name"]', 'P["a2"]') + '\n' + _sleep(), "--ipc shareable"),
@@ -712,7 +712,7 @@ TASKS: list[Task] = [
     Task("cg-memory", "04_cgroups", "easy",
          "Start a container named {name} (sleep 3600, in the background) that may use at most {mem} MiB "
          "of memory.", lambda r: {"mem": r.choice([48, 64, 96, 128])}, _c_cg_memory,
-         "-m {mem}m (SDK: mem_limit='{mem}m')",
+         "Lesson 04 limited memory with one `docker run` flag that takes a size with a unit (m for MiB). The SDK's keyword for it ends in _limit.",
          _sleep('mem_limit=f"{P[\'mem\']}m", '),
          [(_sleep('mem_limit=f"{P[\'mem\'] * 2}m", '), "its memory limit is"),
           (_sleep('mem_reservation=f"{P[\'mem\']}m", '), "a reservation is not a limit"),
@@ -721,7 +721,7 @@ TASKS: list[Task] = [
     Task("cg-cpus", "04_cgroups", "easy",
          "Start a container named {name} (sleep 3600, in the background) limited to {cpus} CPUs.",
          lambda r: {"cpus": r.choice([0.25, 0.5, 0.75, 1.5])}, _c_cg_cpus,
-         "--cpus N (SDK: nano_cpus=N * 1e9), or --cpu-quota with --cpu-period.",
+         "Lesson 04 limited CPU time with a flag that takes a number of CPUs, fractions allowed. The SDK counts in billionths of a CPU (nano_cpus).",
          _sleep('nano_cpus=int(P["cpus"] * 1e9), '),
          [(_sleep('cpu_shares=512, '), "--cpu-shares is a weight"),
           (_sleep('cpuset_cpus="0", '), "--cpuset-cpus picks which CPUs"),
@@ -730,7 +730,7 @@ TASKS: list[Task] = [
     Task("cg-pids", "04_cgroups", "easy",
          "Start a container named {name} (sleep 3600, in the background) that may have at most {pids} "
          "processes.", lambda r: {"pids": r.choice([20, 30, 40, 50])}, _c_cg_pids,
-         "--pids-limit N (SDK: pids_limit=N)",
+         "The cgroup controller that counts processes is called pids: `docker run --help | grep -i pids` finds its flag. The container must still be running when you check.",
          _sleep('pids_limit=P["pids"], '),
          [(_sleep(), "its pids limit is unlimited"),
           (_sleep('pids_limit=P["pids"] * 2, '), "its pids limit is"),
@@ -740,8 +740,7 @@ TASKS: list[Task] = [
          "Run a container named {name} with a {mem} MiB memory limit (and no swap) whose workload needs "
          "more than that, so that the kernel OOM-kills it. Keep the container for the check.",
          lambda r: {"mem": r.choice([24, 32, 40])}, _c_cg_oom,
-         "the lesson's HOG workload (coursekit.widgets.HOG) with ALLOC above the limit; set memswap_limit "
-         "to the same value as mem_limit (--memory-swap {mem}m) so it cannot swap.",
+         "Reuse lesson 04's memory hog (coursekit.widgets.HOG) and let it allocate more than the limit. With swap, the kernel could page memory out instead of killing: which flag limits memory and swap together?",
          HOG_RUN.format(alloc='str(P["mem"] * 2)', limits=NO_SWAP),
          [(HOG_RUN.format(alloc='"8"', limits=NO_SWAP), "was not OOM-killed"),
           (HOG_RUN.format(alloc='str(P["mem"] * 2)', limits='mem_limit=f"{P[\'mem\']}m", '), "may also use swap"),
@@ -757,7 +756,7 @@ TASKS: list[Task] = [
          "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www), published on host "
          "port {port} of 127.0.0.1 only (as the course does: not on every interface of the host).",
          lambda r: {"port": _params_port(r)}, _c_run_port,
-         "-p 127.0.0.1:{port}:80: host address and port first, container port second.",
+         "-p takes up to three parts, ADDRESS:HOST_PORT:CONTAINER_PORT: which side comes first? Lesson 05 published on 127.0.0.1 only, so that no other machine reaches it. Your port is {port}.",
          f'client.containers.run(ck.BUSYBOX, {HTTPD}, detach=True, ports={{"80/tcp": ("127.0.0.1", P["port"])}}, name=P["name"], labels=ck.labels())',
          [(f'client.containers.run(ck.BUSYBOX, {HTTPD}, detach=True, ports={{f"{{P[\'port\']}}/tcp": ("127.0.0.1", 80)}}, name=P["name"], labels=ck.labels())',
            "remember -p HOST:CONTAINER"),
@@ -774,7 +773,7 @@ TASKS: list[Task] = [
          "Create a volume named {volume} and, with a container that removes itself (--rm), write a file "
          "hello.txt containing only the word {word} at the top of the volume.",
          lambda r: {"volume": _name("ex-run-volume-data"), "word": r.choice(WORDS)}, _c_run_volume,
-         "-v {volume}:/data and echo {word} > /data/hello.txt, with --rm.",
+         "A named volume is mounted with the same -v flag as a folder, with its name where the path would be. Write the file from a container that is removed when it exits: the volume keeps what it wrote.",
          'client.volumes.create(P["volume"], labels=ck.labels())\n'
          'client.containers.run(ck.BUSYBOX, ["sh", "-c", f"echo {P[\'word\']} > /data/hello.txt"], remove=True, volumes={P["volume"]: {"bind": "/data", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
          [('client.volumes.create(P["volume"], labels=ck.labels())\n'
@@ -791,7 +790,7 @@ TASKS: list[Task] = [
     Task("run-env", "05_docker_run", "easy",
          "Start a container named {name} (sleep 3600, in the background) with the environment variable "
          "GREETING set to {word}.", lambda r: {"word": r.choice(WORDS)}, _c_run_env,
-         "-e GREETING={word} (SDK: environment={{'GREETING': ...}})",
+         "`docker run --help | grep -i env` shows the flag that sets an environment variable; the SDK's containers.run() takes a dict for it.",
          _sleep('environment={"GREETING": P["word"]}, '),
          [(_sleep('environment={"GREETING": "hello"}, '), "GREETING is 'hello'"),
           (_sleep('environment={"greeting": P["word"]}, '), "GREETING is not set"),
@@ -801,7 +800,7 @@ TASKS: list[Task] = [
          "The task made the directory {dir}. Start a container named {name} (sleep 3600, in the "
          "background) with that directory mounted read-only at /work.",
          lambda r: {"dir": _tmp("ex-run-bind-dir")}, _c_run_bind,
-         "-v {dir}:/work:ro (SDK: volumes={{dir: {{'bind': '/work', 'mode': 'ro'}}}})",
+         "A bind mount is -v HOST_PATH:CONTAINER_PATH, and a third part after another colon sets its mode: which mode forbids writes? In the SDK, volumes= takes a dict per folder.",
          _sleep('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '),
          [(_sleep('volumes={P["dir"]: {"bind": "/work", "mode": "rw"}}, '), "add :ro"),
           *_stopped('volumes={P["dir"]: {"bind": "/work", "mode": "ro"}}, '),
@@ -813,7 +812,7 @@ TASKS: list[Task] = [
     Task("img-build", "06_images_and_build", "medium",
          "Build an image tagged {tag}:1 from the course's busybox whose default command prints the word "
          "{word}.", lambda r: {"tag": _name("ex-img-build"), "word": r.choice(WORDS)}, _c_img_build,
-         "a Dockerfile with FROM and CMD [\"echo\", \"{word}\"]; docker build -t {tag}:1 DIR",
+         "A Dockerfile needs a base image (FROM) and a default command (CMD, in the exec form with square brackets). Lesson 06 wrote one into a folder and built that folder, naming the result with -t.",
          BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nCMD ["echo", "{P["word"]}"]\\n', tag="{P['tag']}:1"),
          [(BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\n', tag="{P['tag']}:1"), "prints '', not"),
           (BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nCMD ["echo", "hello"]\\n', tag="{P['tag']}:1"),
@@ -824,7 +823,7 @@ TASKS: list[Task] = [
                   "with no command prints only {word}."),
     Task("img-tag", "06_images_and_build", "easy",
          "The task built {tag}:1. Give the same image a second tag, {tag}:stable.",
-         lambda r: {"tag": _name("ex-img-tag")}, _c_img_tag, "docker tag SRC DST (SDK: image.tag(repo, tag))",
+         lambda r: {"tag": _name("ex-img-tag")}, _c_img_tag, "An image can have several names. Which docker command adds a name to an image that exists, without building or copying anything? (SDK: a method of the Image object.)",
          'client.images.get(f"{P[\'tag\']}:1").tag(P["tag"], "stable")',
          [(BUILD.format(dockerfile='FROM {ck.BUSYBOX}\\nRUN echo other > /x\\n', tag="{P['tag']}:stable"),
            "do not rebuild"),
@@ -836,7 +835,7 @@ TASKS: list[Task] = [
          "The task made a build context in {dir} (a Dockerfile that copies everything to /app, app.txt, "
          "and secret.env). Build {tag}:clean from it so that secret.env is not in the image, without "
          "deleting the file.", lambda r: {"dir": _tmp("ex-img-ignore-ctx"), "tag": _name("ex-img-ignore")},
-         _c_img_ignore, "a .dockerignore file in the context listing secret.env",
+         _c_img_ignore, "The build sends the whole folder (the context) to the engine. Lesson 06 shows a file at the top of that folder whose lines name what to leave out.",
          'from pathlib import Path\n'
          '(Path(P["dir"]) / ".dockerignore").write_text("secret.env\\n")\n'
          'client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:clean", labels=ck.labels(), rm=True)',
@@ -856,7 +855,7 @@ TASKS: list[Task] = [
          "The task started three containers labelled coursekit.exercise={group} and one more, {keep}. "
          "Remove the three with one filtered command, and keep {keep}.",
          lambda r: {"group": _name("ex-clean-scoped-group"), "keep": _name("ex-clean-scoped-keep")},
-         _c_clean_scoped, "docker rm -f $(docker ps -aq --filter label=coursekit.exercise={group})",
+         _c_clean_scoped, "`docker ps` lists stopped containers too with -a, filters by label with --filter and prints only ids with -q; give those ids to the command that removes containers, forcing the running ones. Nothing outside the group may go.",
          'for c in client.containers.list(all=True, filters={"label": f"coursekit.exercise={P[\'group\']}"}):\n'
          '    c.remove(force=True)',
          [('for c in client.containers.list(all=True, filters={"label": ck.label_filter()}):\n'
@@ -871,7 +870,7 @@ TASKS: list[Task] = [
     Task("reg-push", "08_registries", "medium",
          "The task started a course registry at {address}. Push the course's busybox image there as "
          "{address}/{repo}:1.", lambda r: _registry_params(r),
-         _c_reg_push, "docker tag IMAGE {address}/{repo}:1, then docker push {address}/{repo}:1",
+         _c_reg_push, "A push goes to the registry named at the start of the image's name. Give the image a second name that starts with the registry's address ({address}), then push that name.",
          'ref = f"{P[\'address\']}/{P[\'repo\']}"\n'
          'client.images.get(ck.BUSYBOX).tag(ref, "1")\n'
          'client.images.push(ref, "1")',
@@ -888,7 +887,7 @@ TASKS: list[Task] = [
     Task("sudo-user", "09_docker_without_sudo", "easy",
          "Start a container named {name} (sleep 3600, in the background) whose process runs as the "
          "unprivileged user 65534 (nobody) instead of root.", lambda r: {}, _c_sudo_user,
-         "--user 65534 (SDK: user='65534')",
+         "`docker run --help | grep -i user` shows the flag that picks the user a container's process runs as; a number works (65534 is 'nobody'). The SDK's containers.run() has a keyword of the same name.",
          _sleep('user="65534", '),
          [(_sleep(), "root (the default)"),
           (_sleep('user="1000", '), "not as user 65534"),

@@ -35,3 +35,21 @@ def test_solutions_are_folded_in_the_book():
             for c in nb.cells:
                 if "answer" in c.metadata.get("tags", []):
                     assert "hide-input" in c.metadata["tags"]
+
+
+def test_hints_lead_to_the_answer_without_stating_it():
+    """A hint names where to look (a lesson, `--help`, a concept), never the answer: none
+    holds a keyword argument of the task's SDK solution with its value, nor the
+    solution's flags with their values (e.g. `--user 65534`, `-m 64m`)."""
+    import re
+    from coursekit import exercises as ex
+    norm = lambda t: t.replace("'", '"').replace(" ", "")
+    for t in ex.TASKS:
+        hint = norm(t.hint)
+        for key, value in re.findall(r"\b(\w+)=(\"[^\"]*\"|'[^']*'|[\w.]+)", t.solution):
+            if key in ("name", "labels", "detach", "remove") or value.startswith(("P[", "ck.")):
+                continue   # the course's own set-up, not the answer
+            assert norm(f"{key}={value}") not in hint, f"{t.id}: the hint states {key}={value}"
+        for flag in ("--user 65534", "--pids-limit", "--hostname", "--network container:", "--pid=host",
+                     "--ipc shareable", "-p 127.0.0.1:", ":ro", "docker tag ", "--memory-swap"):
+            assert flag.replace(" ", "") not in hint, f"{t.id}: the hint states {flag!r}"
