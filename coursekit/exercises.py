@@ -513,6 +513,44 @@ def _c_sudo_user(client, p, answer):
     return problems
 
 
+def _c_sudo_owner(client, p, answer):
+    f = Path(p["dir"]) / "owner.txt"
+    if not f.exists():
+        return [f"there is no owner.txt in {p['dir']} (mount that folder and write the file into it)"]
+    uid = f.stat().st_uid
+    if uid != p["uid"]:
+        who = "uid 0 (root, the default user of a container)" if uid == 0 else f"uid {uid}"
+        return [f"owner.txt is owned by {who}, not uid {p['uid']}"]
+    return []
+
+
+def _engine_facts(client) -> dict[str, str]:
+    """What ``docker info`` says about rootless and user-namespace remapping."""
+    opts = client.info().get("SecurityOptions") or []
+    return {"engine.rootless": str(any("rootless" in o for o in opts)).lower(),
+            "engine.userns": str(any("userns" in o for o in opts)).lower()}
+
+
+def _c_sudo_engine(client, p, answer):
+    problems = []
+    c = _container(client, p, problems)
+    if c:
+        for key, truth in _engine_facts(client).items():
+            said = c.labels.get(key)
+            if said is None:
+                problems.append(f"{c.name} has no label {key} (true or false)")
+            elif said.strip().lower() != truth:
+                problems.append(f"{key} says {said!r}, but this engine's security options say {truth}")
+        _running(c, problems)
+    return problems
+
+
+def _setup_open_dir(client, p):
+    d = Path(p["dir"])
+    d.mkdir(parents=True, exist_ok=True)
+    d.chmod(0o777)   # the container's user, whoever it is, may write here
+
+
 def _params_port(r):
     from .ports import check_port_free
     from .errors import PortBusy
@@ -629,6 +667,9 @@ def _stopped(kw: str = "", cmd: str = "true") -> list[tuple[str, str]]:
     return [(_exited(kw, cmd), "not running"), (_created(kw), "never started")]
 
 
+ENGINE_SOL = ('opts = client.info().get("SecurityOptions") or []\n'
+              'facts = {"engine.rootless": str(any("rootless" in o for o in opts)).lower(),\n'
+              '         "engine.userns": str(any("userns" in o for o in opts)).lower()}\n')
 HTTPD = '["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www"]'
 HOG_RUN = ('from coursekit.widgets import HOG\n'
            'c = client.containers.run(ck.BUSYBOX, ["sh", "-c", HOG], environment={{"ALLOC": {alloc}, "PAUSE": "10000"}}, '
@@ -893,6 +934,40 @@ TASKS: list[Task] = [
           (_sleep('user="1000", '), "not as user 65534"),
           *_stopped('user="65534", ')],
          requires="{name} is running, configured with user 65534 (or nobody), and its processes have uid 65534."),
+    Task("sudo-owner", "09_docker_without_sudo", "medium",
+         "The task made the folder {dir}, which anyone may write. Make a container write a file named "
+         "owner.txt into it so that on the host the file belongs to uid {uid}, an unprivileged user, "
+         "not to root.", lambda r: {"dir": _tmp("ex-sudo-owner-dir"), "uid": r.choice([1234, 2345, 4321, 5000, 31337])},
+         _c_sudo_owner,
+         "Files belong to the uid of the process that writes them. Lesson 09's challenge chose that uid with one "
+         "`docker run` flag; the SDK's containers.run() takes a keyword of the same name.",
+         'client.containers.run(ck.BUSYBOX, "touch /mnt/owner.txt", user=str(P["uid"]),\n'
+         '                      volumes={P["dir"]: {"bind": "/mnt", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
+         [('client.containers.run(ck.BUSYBOX, "touch /mnt/owner.txt",\n'
+           '                      volumes={P["dir"]: {"bind": "/mnt", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
+           "owned by uid 0 (root"),
+          ('client.containers.run(ck.BUSYBOX, "touch /mnt/owner.txt", user="65534",\n'
+           '                      volumes={P["dir"]: {"bind": "/mnt", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
+           "owned by uid 65534"),
+          ('client.containers.run(ck.BUSYBOX, "touch /owner.txt", user=str(P["uid"]),\n'
+           '                      name=P["name"], labels=ck.labels())', "there is no owner.txt")],
+         requires="{dir}/owner.txt exists and belongs to uid {uid} on the host.",
+         setup=_setup_open_dir),
+    Task("sudo-engine", "09_docker_without_sudo", "medium",
+         "Start a container named {name} (sleep 3600, in the background) whose labels say what your engine "
+         "is: engine.rootless=true or false (does the engine run rootless?) and engine.userns=true or false "
+         "(does it remap users?). Find out from the engine, not by guessing.", lambda r: {}, _c_sudo_engine,
+         "`docker info` lists the engine's security options (lesson 09 printed them); each label is true when "
+         "the matching word appears there. Labels are set with --label KEY=VALUE (SDK: labels=, a dict).",
+         ENGINE_SOL + 'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels={**ck.labels(), **facts})',
+         [(ENGINE_SOL + 'facts = {k: {"true": "false", "false": "true"}[v] for k, v in facts.items()}\n'
+           'client.containers.run(ck.BUSYBOX, "sleep 3600", detach=True, name=P["name"], labels={**ck.labels(), **facts})',
+           "but this engine's security options say"),
+          (_sleep(), "has no label engine.rootless"),
+          (ENGINE_SOL + 'client.containers.run(ck.BUSYBOX, "true", detach=True, name=P["name"], labels={**ck.labels(), **facts}).wait()',
+           "not running")],
+         requires="{name} is running and its labels engine.rootless and engine.userns match the engine's "
+                  "security options (docker info)."),
 ]
 TASKS_BY_ID = {t.id: t for t in TASKS}
 
