@@ -971,6 +971,49 @@ TASKS: list[Task] = [
 ]
 TASKS_BY_ID = {t.id: t for t in TASKS}
 
+# The same solutions with the CLI, ``{key}`` being the task's values (``P_<task>[key]``);
+# tests/integration/test_exercises.py runs each through a shell and checks it passes.
+CLI = {
+    "hello-run": "docker run --name {name} coursekit/busybox:1 uname -r",
+    "hello-hostname": "docker run -d --name {name} --hostname {hostname} coursekit/busybox:1 sleep 3600",
+    "vm-hostpid": "docker run -d --name {name} coursekit/busybox:1 sleep 3600\n"
+                  "docker inspect --format '{{{{.State.Pid}}}}' {name}     # pass that number as answer",
+    "ns-share-net": "docker run -d --name {name} --network container:{a} coursekit/busybox:1 sleep 3600",
+    "ns-pid-host": "docker run -d --name {name} --pid host coursekit/busybox:1 sleep 3600",
+    "ns-ipc": "docker run -d --name {a2} --ipc shareable coursekit/busybox:1 sleep 3600\n"
+              "docker run -d --name {name} --ipc container:{a2} coursekit/busybox:1 sleep 3600",
+    "cg-memory": "docker run -d --name {name} -m {mem}m coursekit/busybox:1 sleep 3600",
+    "cg-cpus": "docker run -d --name {name} --cpus {cpus} coursekit/busybox:1 sleep 3600",
+    "cg-pids": "docker run -d --name {name} --pids-limit {pids} coursekit/busybox:1 sleep 3600",
+    "cg-oom": "docker run --name {name} -m {mem}m --memory-swap {mem}m coursekit/busybox:1 "
+              "sh -c 'tail /dev/zero'     # any program that allocates more than {mem} MiB",
+    "run-port": "docker run -d --name {name} -p 127.0.0.1:{port}:80 coursekit/busybox:1 "
+                "sh -c 'mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www'",
+    "run-volume": "docker volume create {volume}\n"
+                  "docker run --rm --name {name} -v {volume}:/data coursekit/busybox:1 sh -c 'echo {word} > /data/hello.txt'",
+    "run-env": "docker run -d --name {name} -e GREETING={word} coursekit/busybox:1 sleep 3600",
+    "run-bind": "docker run -d --name {name} -v {dir}:/work:ro coursekit/busybox:1 sleep 3600",
+    "img-build": "printf 'FROM coursekit/busybox:1\\nCMD [\"echo\", \"{word}\"]\\n' | docker build -t {tag}:1 -",
+    "img-tag": "docker tag {tag}:1 {tag}:stable",
+    "img-ignore": "echo secret.env > {dir}/.dockerignore\n"
+                  "docker build -t {tag}:clean {dir}",
+    "clean-scoped": "docker rm -f $(docker ps -aq --filter label=coursekit.exercise={group})",
+    "reg-push": "docker tag coursekit/busybox:1 {address}/{repo}:1\n"
+                "docker push {address}/{repo}:1",
+    "sudo-user": "docker run -d --name {name} --user 65534 coursekit/busybox:1 sleep 3600",
+    "sudo-owner": "docker run --name {name} --user {uid} -v {dir}:/mnt coursekit/busybox:1 touch /mnt/owner.txt",
+    "sudo-engine": "docker info --format '{{{{.SecurityOptions}}}}'     # rootless? userns?\n"
+                   "docker run -d --name {name} --label engine.rootless=false --label engine.userns=false "
+                   "coursekit/busybox:1 sleep 3600     # with what docker info said",
+}
+
+
+def cli_text(task_id: str) -> str:
+    """The CLI solution with the task's values as ``<key>`` placeholders."""
+    import string
+    keys = {f for _, f, _, _ in string.Formatter().parse(CLI[task_id]) if f}
+    return CLI[task_id].format(**{k: f"<{k}>" for k in keys})
+
 # --- progress ---------------------------------------------------------------------------
 def _progress_file() -> Path:
     """``$COURSEKIT_PROGRESS``; else ``.coursekit/progress.json`` in the course's folder
@@ -1284,6 +1327,10 @@ def build_notebooks() -> dict[str, "object"]:
                                        else ANSWER_PLACEHOLDER)
                 answer.metadata["tags"] = ["answer"] + (["hide-input"] if kind == "solution" else [])
                 cells.append(answer)
+                if kind == "solution" and t.id in CLI:
+                    cells.append(new_markdown_cell(
+                        f"The same with the CLI, in a terminal (`<...>`: your values, in `{t.var}`):\n\n"
+                        f"```bash\n{cli_text(t.id)}\n```"))
                 cells.append(new_code_cell(f'ex.check("{t.id}", answer)' if t.takes_answer
                                            else f'ex.check("{t.id}")'))
                 if kind == "learner":

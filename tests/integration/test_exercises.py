@@ -248,3 +248,20 @@ def test_outside_a_kernel_the_session_is_used(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSEKIT_PROGRESS", str(tmp_path / "progress.json"))
     assert ex.ident() == ck.session()
     assert not (tmp_path / "exercises.json").exists()
+
+
+@pytest.mark.parametrize("task_id", sorted(ex.CLI), ids=sorted(ex.CLI))
+def test_cli_solution_passes(client, fresh, task_id):
+    """The CLI solution the solution notebooks show, with the task's values, run by a
+    shell as a learner would paste it, passes the check."""
+    task = ex.TASKS_BY_ID[task_id]
+    ex.cleanup(task_id)
+    script = ex.CLI[task_id].format(**ex.show(task_id))
+    run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
+    answer = int(run.stdout.split()[-1]) if task.takes_answer else None
+    res = ex.check(task_id, answer)
+    assert res.ok, f"{script}\n{run.stdout[-500:]}{run.stderr[-500:]}\n{res!r}"
+
+
+def test_every_task_has_a_cli_solution():
+    assert set(ex.CLI) == set(ex.TASKS_BY_ID)
