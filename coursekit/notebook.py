@@ -35,25 +35,29 @@ def _short_error_handler(shell, etype, evalue, tb, tb_offset=None):
     return None
 
 
-def _escape(cmd: str) -> str:
-    """``cmd`` in a form IPython's variable expansion leaves unchanged."""
-    return cmd.replace("{", "{{").replace("}", "}}").replace("$", "$$")
-
-
 def _echoing_system(shell):
     """``shell.system`` that first prints ``$ <command>`` for a shell line that runs
     docker and had Python values filled in (``!docker run --name {ck.name("web")} ...``):
     the line a learner can paste into a terminal.  Lines without ``{...}``/``$...`` are
     already that, and print nothing extra."""
+    import sys
+    from subprocess import CalledProcessError
+    from IPython.utils.process import system as run_piped
     original = shell.system
 
     def system(cmd):
-        # depth=1: the variables of the cell that ran the ``!`` line, as IPython uses
+        if sys.platform == "win32" or cmd.rstrip().endswith("&"):
+            return original(cmd)   # IPython's own handling (and message) for these
+        # depth=1: the variables of the cell that ran the ``!`` line, as IPython uses.
+        # Expanded once, here, and run as IPython's system_piped runs it: expanding the
+        # result again would change it ($$ inside quotes, {{ }}).
         expanded = shell.var_expand(cmd, depth=1)
         if expanded != cmd and re.search(r"(^|[|;&]\s*|\s)docker\s", " " + expanded):
             print("$", expanded, flush=True)
-        # expanded once, here: the original must not expand it again
-        return original(_escape(expanded))
+        code = run_piped(expanded)
+        shell.user_ns["_exit_code"] = code
+        if getattr(shell, "system_raise_on_error", False) and code != 0:
+            raise CalledProcessError(code, cmd)
     return system
 
 
