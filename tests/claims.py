@@ -10,7 +10,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = ROOT / "book" / "claims.yml"
-ERROR_MARKS = re.compile(r"Error response from daemon|Traceback \(most recent call last\)")
+# an engine's refusal, a Python traceback, or the shell failing to run a `!` line
+ERROR_MARKS = re.compile(r"Error response from daemon|Traceback \(most recent call last\)"
+                         r"|\bsh: \d+: |: command not found")
 
 
 def load() -> list[dict]:
