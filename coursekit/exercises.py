@@ -670,6 +670,17 @@ def _stopped(kw: str = "", cmd: str = "true") -> list[tuple[str, str]]:
 ENGINE_SOL = ('opts = client.info().get("SecurityOptions") or []\n'
               'facts = {"engine.rootless": str(any("rootless" in o for o in opts)).lower(),\n'
               '         "engine.userns": str(any("userns" in o for o in opts)).lower()}\n')
+def _touch(user: str = "", mount: bool = True) -> str:
+    """A container named P["name"] that creates owner.txt as ``user`` (an SDK argument,
+    e.g. 'user="65534"'), in the task's folder mounted at /mnt (or, not mounted, in /)."""
+    head = f'client.containers.run(ck.BUSYBOX, "touch {"/mnt" if mount else ""}/owner.txt",'
+    head += f" {user},\n" if user else "\n"
+    if not mount:
+        return head + '                      name=P["name"], labels=ck.labels())'
+    return head + ('                      volumes={P["dir"]: {"bind": "/mnt", "mode": "rw"}}, '
+                   'name=P["name"], labels=ck.labels())')
+
+
 HTTPD = '["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && httpd -f -p 80 -h /www"]'
 HOG_RUN = ('from coursekit.widgets import HOG\n'
            'c = client.containers.run(ck.BUSYBOX, ["sh", "-c", HOG], environment={{"ALLOC": {alloc}, "PAUSE": "10000"}}, '
@@ -941,16 +952,10 @@ TASKS: list[Task] = [
          _c_sudo_owner,
          "Files belong to the uid of the process that writes them. Lesson 09's challenge chose that uid with one "
          "`docker run` flag; the SDK's containers.run() takes a keyword of the same name.",
-         'client.containers.run(ck.BUSYBOX, "touch /mnt/owner.txt", user=str(P["uid"]),\n'
-         '                      volumes={P["dir"]: {"bind": "/mnt", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
-         [('client.containers.run(ck.BUSYBOX, "touch /mnt/owner.txt",\n'
-           '                      volumes={P["dir"]: {"bind": "/mnt", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
-           "owned by uid 0 (root"),
-          ('client.containers.run(ck.BUSYBOX, "touch /mnt/owner.txt", user="65534",\n'
-           '                      volumes={P["dir"]: {"bind": "/mnt", "mode": "rw"}}, name=P["name"], labels=ck.labels())',
-           "owned by uid 65534"),
-          ('client.containers.run(ck.BUSYBOX, "touch /owner.txt", user=str(P["uid"]),\n'
-           '                      name=P["name"], labels=ck.labels())', "there is no owner.txt")],
+         _touch('user=str(P["uid"])'),
+         [(_touch(), "owned by uid 0 (root"),
+          (_touch('user="65534"'), "owned by uid 65534"),
+          (_touch('user=str(P["uid"])', mount=False), "there is no owner.txt")],
          requires="{dir}/owner.txt exists and belongs to uid {uid} on the host.",
          setup=_setup_open_dir),
     Task("sudo-engine", "09_docker_without_sudo", "medium",

@@ -79,12 +79,7 @@ class Registry:
         the tags that name it (``127.0.0.1:PORT/...``: they carry no label, and once the
         registry is gone nothing would find them)."""
         if self.container is not None:
-            client = self.container.client
-            for tag in registry_tags(client, [self.container]):
-                try:
-                    client.images.remove(tag)   # untag: the image keeps its other names
-                except docker.errors.APIError:
-                    pass
+            untag(self.container.client, registry_tags(self.container.client, [self.container]))
             try:
                 self.container.remove(force=True, v=True)
             except docker.errors.NotFound:
@@ -247,6 +242,19 @@ def registry_tags(client, boxes) -> list[str]:
                   if t.startswith(tuple(prefixes)))
 
 
+def untag(client, tags) -> list[str]:
+    """Remove each of ``tags`` by name (the image keeps its other names; one a container
+    uses is refused and kept); returns the tags that went."""
+    gone = []
+    for tag in tags:
+        try:
+            client.images.remove(tag)
+            gone.append(tag)
+        except docker.errors.APIError:
+            pass
+    return gone
+
+
 def stop_registries(client, session_id: str | None) -> list[str]:
     """Stop the course registries of ``session_id`` (None: every session's): their
     containers, storage volumes and the tags pushed to them. Returns what went."""
@@ -254,13 +262,7 @@ def stop_registries(client, session_id: str | None) -> list[str]:
     flt = {"label": [f"{COURSE_LABEL}={COURSE}"] + ([f"{SESSION_LABEL}={session_id}"] if session_id else []),
            "ancestor": REGISTRY_IMAGE}
     boxes = client.containers.list(all=True, ignore_removed=True, filters=flt)
-    gone = []
-    for tag in registry_tags(client, boxes):
-        try:
-            client.images.remove(tag)
-            gone.append(f"tag {tag}")
-        except docker.errors.APIError:
-            pass
+    gone = [f"tag {t}" for t in untag(client, registry_tags(client, boxes))]
     for box in boxes:
         volumes = [m["Name"] for m in box.attrs.get("Mounts", []) if m.get("Type") == "volume"]
         box.remove(force=True, v=True)
