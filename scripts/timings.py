@@ -76,7 +76,7 @@ def instructor_md(text: str) -> str:
 
 def intro_md(text: str) -> str:
     teach, exercises = totals()
-    return re.sub(r"^About .* for the whole path; see the$",
+    return re.sub(r"^About .* for the whole path(?: \(.*\))?; see the$",
                   f"About {round((teach + exercises) / 60, 1):g} hours for the whole path ({teach} min of "
                   f"lessons, {exercises} min of exercises); see the", text, flags=re.M)
 
