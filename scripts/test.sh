@@ -189,7 +189,8 @@ if wait $vm_job; then
   else
     echo "v2vm: a user outside the docker group is refused (socket and TCP)"
   fi
-  ( eval "$(bash tests/hosts/v2vm.sh env)"; export TMPDIR=$COURSEKIT_SHARED_DIR; host_suite v2vm ) || status=1
+  ( eval "$(bash tests/hosts/v2vm.sh env)"; export TMPDIR=$COURSEKIT_SHARED_DIR; host_suite v2vm ) \
+    || { status=1; bash tests/hosts/v2vm.sh status; }   # a VM that died says why (its console)
   # The workshop's isolated boundary: after the notebooks, the VM's engine is switched to
   # userns-remap and every attack of tests/workshop/test_boundary.py must fail there.
   boundary_suite() {

@@ -22,7 +22,7 @@
 # overlay over the cached disk, so each run sees a clean engine and the cache stays
 # as built.
 #
-# Environment: V2VM_MEM (MiB, 3072), V2VM_BOOT_TIMEOUT (s, 300),
+# Environment: V2VM_MEM (MiB, 3072), V2VM_BOOT_TIMEOUT (s, 300), V2VM_TCG_THREADS (multi),
 # COURSEKIT_DEBIAN_MIRROR (http://deb.debian.org/debian), COURSEKIT_HOSTS_CACHE.
 set -euo pipefail
 
@@ -39,6 +39,7 @@ MAC=52:54:00:76:00:02
 MIRROR=${COURSEKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 MEM=${V2VM_MEM:-3072}
 CPU=${V2VM_CPU:-max}
+TCG_THREADS=${V2VM_TCG_THREADS:-multi}
 API_GUARD="-o ckv2vm0 -p tcp --dport 2375 -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset"
 BOOT_TIMEOUT=${V2VM_BOOT_TIMEOUT:-300}
 # What the VM is made of.  docker-cli is only a Recommends of docker.io in trixie;
@@ -112,6 +113,25 @@ StandardOutput=journal+console
 WantedBy=multi-user.target
 EOF
   chroot "$r" systemctl enable ckv2vm-report.service >/dev/null 2>&1
+  # qemu's multi-threaded TCG and the kernel patching its own code do not mix: a vCPU
+  # now and then ran a breakpoint byte the other vCPU had just patched away ("Oops:
+  # int3" in __set_next_task_fair, then a panic), at the jump of the static key
+  # __cfs_bandwidth_used, which flips when the first cgroup gets a CPU quota (a
+  # container with --cpus) and back when the last one goes.  A unit that holds a
+  # quota from boot on keeps that key on, so it never flips while containers run.
+  # (400% on 2 vCPUs limits nothing.)
+  cat > "$r/etc/systemd/system/ckv2vm-cfs-key.service" <<'EOF'
+[Unit]
+Description=Hold a CPU quota so that the CFS bandwidth static key never flips (qemu TCG)
+DefaultDependencies=no
+Before=docker.service containerd.service
+[Service]
+ExecStart=/bin/sleep infinity
+CPUQuota=400%
+[Install]
+WantedBy=multi-user.target
+EOF
+  chroot "$r" systemctl enable ckv2vm-cfs-key.service >/dev/null 2>&1
   # Nothing in the VM waits for a network that will not come, or runs cron-like jobs.
   # apparmor.service would compile the ~100 profiles of /etc/apparmor.d at every boot
   # (no cache on a fresh overlay): 25 s under TCG.  AppArmor stays on in the kernel,
@@ -263,7 +283,9 @@ start() {
   qemu-img create -q -f qcow2 -b "$CACHE/$h/disk.img" -F raw "$STATE/overlay.qcow2"
   : > "$RUN/console.log"
   # TCG (no usable KVM here); panic=1 + -no-reboot: a kernel panic ends qemu at once.
-  qemu-system-x86_64 -name ckv2vm -machine q35 -accel tcg,thread=multi -cpu "$CPU" -smp 2 \
+  # thread=multi: a host thread per vCPU.  thread=single (V2VM_TCG_THREADS) cannot
+  # race (see ckv2vm-cfs-key.service) but ran the notebooks 1.5-4x slower here.
+  qemu-system-x86_64 -name ckv2vm -machine q35 -accel "tcg,thread=$TCG_THREADS" -cpu "$CPU" -smp 2 \
     -m "$MEM" -no-reboot \
     -kernel "$CACHE/$h/vmlinuz" -initrd "$CACHE/$h/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 quiet panic=1 mitigations=off" \
@@ -310,7 +332,14 @@ status() {
       say "its engine does not answer"; return 1
     fi
   else
-    say "not running"; return 3
+    say "not running"
+    # qemu gone while its run folder is still here: the VM died (a panic ends qemu).
+    if [ -s "$RUN/console.log" ]; then
+      say "it died; the end of its console ($RUN/console.log):"
+      grep -E "Oops|BUG|panic|RIP:|Comm:|Out of memory|Killed process" "$RUN/console.log" | tail -n 12 || true
+      tail -n 3 "$RUN/console.log"
+    fi
+    return 3
   fi
 }
 
