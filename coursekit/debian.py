@@ -20,14 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+from .errors import AptError
+
 CACHE = Path(os.environ.get("COURSEKIT_APT_CACHE", "/var/cache/coursekit"))
 MIRROR = os.environ.get("COURSEKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 MAX_AGE = 24 * 3600          # re-run `apt-get update` when the lists are older
-
-
-class AptError(RuntimeError):
-    """apt-get failed; the message carries the tail of its output."""
 
 
 def apt_dir(suite: str = "trixie", cache: Path | None = None) -> Path:

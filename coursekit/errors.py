@@ -58,3 +58,32 @@ class ObjectInUse(CourseError):
 
 class DiskFull(CourseError):
     """The engine's disk has no space left."""
+
+
+class InvalidValue(CourseError, ValueError):
+    """A value the learner or instructor gave (a setting, a session id, a widget field)
+    is not usable.  Also a ValueError, so callers that parse may catch that."""
+
+
+class MissingTool(CourseError, FileNotFoundError):
+    """A program the course needs on this machine is not installed."""
+
+
+class BuildFailed(CourseError):
+    """Building, pulling or tagging an image failed; the message has the tool's last lines."""
+
+
+class AptError(CourseError):
+    """apt-get failed; the message carries the tail of its output."""
+
+
+class HubError(CourseError):
+    """The workshop hub refused a request or a learner's server did not start."""
+
+
+class PackError(CourseError):
+    """An instructor pack is missing, damaged or does not fit this course."""
+
+
+class WorkshopError(CourseError):
+    """The workshop hub could not be built, started or stopped."""

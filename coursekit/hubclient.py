@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 import requests
 import websocket
 
-
-class HubError(RuntimeError):
-    pass
+from .errors import HubError
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Callable
 
 import docker
 
-from .errors import ImageUnavailable
+from .errors import BuildFailed, ImageUnavailable, MissingTool
 from .labelling import LAB_IMAGE_LABEL
 from .progress import Progress
 
@@ -147,7 +147,7 @@ def find_registry_binary() -> Path | None:
 def _busybox_offline() -> tuple[str, dict, str]:
     bb = find_busybox()
     if bb is None:
-        raise FileNotFoundError("no static busybox binary (Debian: apt install busybox-static)")
+        raise MissingTool("no static busybox binary", "Debian/Ubuntu: sudo apt install busybox-static")
     dockerfile = (
         "FROM scratch\n"
         "COPY busybox /bin/busybox\n"
@@ -162,7 +162,7 @@ def _busybox_offline() -> tuple[str, dict, str]:
 def _registry_offline() -> tuple[str, dict, str]:
     binary = find_registry_binary()
     if binary is None:
-        raise FileNotFoundError("no docker-registry binary (Debian: apt install docker-registry)")
+        raise MissingTool("no docker-registry binary", "Debian/Ubuntu: sudo apt install docker-registry")
     files: dict = {"rootfs/bin/registry": binary,
                    "rootfs/etc/docker/registry/config.yml": REGISTRY_CONFIG.encode()}
     if not is_static_elf(binary.read_bytes()):
@@ -233,7 +233,7 @@ def _buildkit_build(cli: list[str], tag: str, context: io.BytesIO, source: str,
             progress.update(n, line.split("] ", 1)[1], total=total)   # the step, unnumbered
     feeder.join()
     if proc.wait() != 0:
-        raise RuntimeError("docker build (BuildKit) failed:\n    " + "\n    ".join(tail))
+        raise BuildFailed(f"docker build (BuildKit) of {tag} failed:\n    " + "\n    ".join(tail))
 
 
 def _buildkit_step(line: str) -> tuple[int | None, int | None]:
@@ -256,7 +256,7 @@ def _stream_build(client: docker.DockerClient, tag: str, context: io.BytesIO,
                             labels={LAB_IMAGE_LABEL: tag, SOURCE_LABEL: source})
     for chunk in logs:
         if "error" in chunk:
-            raise RuntimeError(chunk.get("error", "").strip())
+            raise BuildFailed(f"building {tag} failed: " + chunk.get("error", "").strip())
         line = chunk.get("stream", "").strip()
         if line.startswith("Step "):
             try:
@@ -271,7 +271,7 @@ def _pull(client: docker.DockerClient, ref: str, progress: Progress) -> None:
     layers: dict[str, str] = {}
     for chunk in client.api.pull(repo, tag or "latest", stream=True, decode=True):
         if "error" in chunk:
-            raise RuntimeError(chunk["error"])
+            raise BuildFailed(f"pulling {ref} failed: {chunk['error']}")
         if chunk.get("id"):
             layers[chunk["id"]] = chunk.get("status", "")
             done = sum(s in ("Pull complete", "Already exists") for s in layers.values())
@@ -315,13 +315,13 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
                       flush=True)
     try:
         dockerfile, files, origin = lab.offline()
-    except FileNotFoundError as err:
+    except MissingTool as err:
         if fix and _apt_install(lab.apt_package, quiet):
             dockerfile, files, origin = lab.offline()
         else:
             raise ImageUnavailable(
                 f"lab image {lab.tag} is missing: pulling {lab.upstream} failed "
-                f"({pull_error}) and it cannot be built offline ({err})",
+                f"({pull_error}) and it cannot be built offline ({err.message})",
                 f"connect to the internet once and run `make images`; or on Debian/Ubuntu "
                 f"`sudo apt install {lab.apt_package}` then `make images`; or load the "
                 f"instructor's pack (`python -m coursekit load <pack>`).") from None

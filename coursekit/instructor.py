@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from .connect import connect
-from .errors import CourseError
+from .errors import PackError
 from .images import BUSYBOX, REGISTRY_IMAGE, save_images
 from .progress import printer
 from .wheels import ROOT, collect_wheels, pins
@@ -36,8 +36,6 @@ SLIDES_TEMPLATE = ROOT / "workshop" / "slides_template"
 PACK_FORMAT = 1
 
 
-class PackError(CourseError):
-    """An instructor pack is missing, damaged or does not fit this course."""
 
 
 def _sha256(path: Path) -> str:

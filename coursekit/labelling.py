@@ -18,6 +18,8 @@ import os
 import re
 import secrets
 
+from .errors import InvalidValue
+
 COURSE = "linux-containers"
 COURSE_LABEL = "coursekit.course"
 SESSION_LABEL = "coursekit.session"
@@ -38,7 +40,7 @@ def session() -> str:
     if _session is None:
         env = os.environ.get(SESSION_ENV, "").strip().lower()
         if env and not _SESSION_RE.match(env):
-            raise ValueError(
+            raise InvalidValue(
                 f"{SESSION_ENV}={env!r} is not a valid session id: use 1-24 "
                 "lowercase letters, digits or '-'")
         _session = env or secrets.token_hex(3)
@@ -127,6 +129,6 @@ def label_filter(all_sessions: bool = False, of_session: str | None = None) -> s
     if of_session is not None:
         sid = of_session.strip().lower()
         if not _SESSION_RE.match(sid):
-            raise ValueError(f"{sid!r} is not a session id (1-24 lowercase letters, digits, '-')")
+            raise InvalidValue(f"{sid!r} is not a session id (1-24 lowercase letters, digits, '-')")
         return f"{SESSION_LABEL}={sid}"
     return f"{SESSION_LABEL}={session()}"

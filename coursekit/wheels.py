@@ -13,6 +13,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from .errors import InvalidValue, PackError
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # What a learner's notebook server needs (the workshop image installs only these; the
@@ -31,7 +33,7 @@ def learner_requirements(all_pins: list[str]) -> list[str]:
     by_name = {p.split("==")[0].lower(): p for p in all_pins}
     missing = [n for n in LEARNER_PACKAGES if n.lower() not in by_name]
     if missing:
-        raise ValueError(f"pyproject.toml does not pin {', '.join(missing)}")
+        raise InvalidValue(f"pyproject.toml does not pin {', '.join(missing)}")
     return [by_name[n.lower()] for n in LEARNER_PACKAGES]
 
 
@@ -59,9 +61,9 @@ def collect_wheels(dest: Path, quiet: bool = False) -> Path:
                 [*pip, "wheel", "--no-deps", "-w", str(dest), str(ROOT)]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
-            raise RuntimeError(f"`{' '.join(cmd[2:5])} ...` failed:\n{r.stderr[-2000:]}\n"
-                               "Fix: run this once on a machine that reaches PyPI "
-                               "(or load an instructor pack: python -m coursekit load PACK)")
+            raise PackError(f"`{' '.join(cmd[2:5])} ...` failed:\n{r.stderr[-2000:]}",
+                            "run this once on a machine that reaches PyPI "
+                            "(or load an instructor pack: python -m coursekit load PACK)")
     if not scratch_existed:   # `pip wheel .` leaves setuptools' build/ folder in the course
         shutil.rmtree(ROOT / "build", ignore_errors=True)
     return dest

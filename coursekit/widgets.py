@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from .errors import InvalidValue
 from .images import BUSYBOX
 from .labelling import labels, name
 from .plots import MiB, memory_figure, sample_memory
@@ -105,10 +106,10 @@ def parse_publish(text: str) -> tuple[str, tuple[str, int]] | None:
     if len(parts) == 2:
         parts = ["127.0.0.1", *parts]
     if len(parts) != 3 or not all(p.isdigit() for p in parts[1:]):
-        raise ValueError(f"-p {text!r}: write HOST:CONTAINER (or IP:HOST:CONTAINER), e.g. 8080:80")
+        raise InvalidValue(f"-p {text!r}: write HOST:CONTAINER (or IP:HOST:CONTAINER), e.g. 8080:80")
     ip, host, container = parts[0], int(parts[1]), int(parts[2])
     if not (0 < host < 65536 and 0 < container < 65536):
-        raise ValueError(f"-p {text!r}: ports are numbers from 1 to 65535")
+        raise InvalidValue(f"-p {text!r}: ports are numbers from 1 to 65535")
     return f"{container}/tcp", (ip, host)
 
 
@@ -119,10 +120,10 @@ def parse_volume(text: str) -> tuple[str, dict] | None:
         return None
     parts = text.split(":")
     if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/"):
-        raise ValueError(f"-v {text!r}: write SOURCE:/container/path, e.g. mydata:/data")
+        raise InvalidValue(f"-v {text!r}: write SOURCE:/container/path, e.g. mydata:/data")
     mode = parts[2] if len(parts) == 3 else "rw"
     if mode not in ("ro", "rw"):
-        raise ValueError(f"-v {text!r}: the mode after the second ':' is ro or rw")
+        raise InvalidValue(f"-v {text!r}: the mode after the second ':' is ro or rw")
     return parts[0], {"bind": parts[1], "mode": mode}
 
 

@@ -48,7 +48,7 @@ from pathlib import Path
 import docker
 
 from .connect import connect
-from .errors import CourseError
+from .errors import InvalidValue, WorkshopError
 from .images import ensure_images, find_busybox, parse_ldd, save_images
 from .engine import apt_install, wait_until
 from .labelling import COURSE, COURSE_LABEL
@@ -74,8 +74,6 @@ ENGINE_BINARIES = ["dockerd", "containerd", "containerd-shim-runc-v2", "runc",
                    "docker-proxy", "docker-init"]
 
 
-class WorkshopError(CourseError):
-    """The workshop hub could not be built, started or stopped."""
 
 
 @dataclass
@@ -131,7 +129,7 @@ def _flag(v: str) -> bool:
         return True
     if v.lower() in ("0", "false", "no", "off", ""):
         return False
-    raise ValueError(v)
+    raise InvalidValue(f"{v!r} is not a yes/no value", "use 1/0, true/false, yes/no or on/off")
 
 
 _flag.__name__ = "flag (1 or 0)"     # what a bad WORKSHOP_TRUSTED_ROOM's message asks for

@@ -46,7 +46,7 @@ def test_offline_build_uses_buildkit_when_the_cli_has_it(client, created):
 
 def test_neither_pull_nor_build_gives_a_clear_error(client):
     def nothing():
-        raise FileNotFoundError("no static busybox binary (Debian: apt install busybox-static)")
+        raise ck.errors.MissingTool("no static busybox binary", "Debian/Ubuntu: sudo apt install busybox-static")
     lab = LabImage(f"coursekit-test/{unique('none')}:1", "coursekit-no-such/image:0",
                    nothing, "busybox-static", "")
     with pytest.raises(ck.ImageUnavailable) as info:
