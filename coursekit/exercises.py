@@ -18,6 +18,7 @@ The exercise notebooks are generated from this file: ``python -m coursekit.exerc
 """
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import os
@@ -305,6 +306,28 @@ def _c_cg_pids(client, p, answer):
     return problems
 
 
+def _engine_time(stamp: str) -> int:
+    """Seconds since the epoch from the engine's RFC 3339 time (its own clock)."""
+    return int(datetime.datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")
+               .replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def _oom_event(client, c) -> bool:
+    """Did the engine report an "oom" event for ``c`` while it ran?  The engine can
+    record the exit before the OOM notice and leave State.OOMKilled false (seen on
+    Docker 20.10 and 26 now and then); its event log still has the kill."""
+    st = c.attrs["State"]
+    if st.get("ExitCode") != 137 or not st.get("StartedAt", "").startswith("2"):
+        return False
+    since, until = _engine_time(st["StartedAt"]), _engine_time(st["FinishedAt"]) + 1
+    events = client.events(since=since, until=until, decode=True,
+                           filters={"container": c.id, "event": "oom"})
+    try:
+        return any(e.get("Action") == "oom" for e in events)
+    finally:
+        events.close()
+
+
 def _c_cg_oom(client, p, answer):
     problems = []
     c = _container(client, p, problems)
@@ -321,7 +344,7 @@ def _c_cg_oom(client, p, answer):
             problems.append(f"{c.name} is still running: its workload must exceed the limit")
         elif st.get("Status") == "created":
             problems.append(f"{c.name} was created but never started")
-        elif not st["OOMKilled"]:
+        elif not st["OOMKilled"] and not _oom_event(client, c):
             problems.append(f"{c.name} exited with {st['ExitCode']} but was not OOM-killed: "
                             "allocate more than the limit (being killed by docker kill or stop does not count)")
     return problems
@@ -545,6 +568,143 @@ def _c_sudo_engine(client, p, answer):
     return problems
 
 
+def _until(check, timeout: float):
+    """Call check() every 0.1 s until it returns something true, at most ``timeout`` s
+    (for what the engine does over time: restarts, health checks)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return result
+
+
+def _c_life_restart(client, p, answer):
+    problems = []
+    c = _container(client, p, problems)
+    if not c:
+        return problems
+    pol = c.attrs["HostConfig"].get("RestartPolicy") or {}
+    kind, most = pol.get("Name") or "no", pol.get("MaximumRetryCount") or 0
+    if kind != "on-failure" or most != p["n"]:
+        problems.append(f"its restart policy is {kind}{f':{most}' if kind == 'on-failure' and most else ''}, "
+                        f"not on-failure:{p['n']}"
+                        + (" (it restarts after any exit, without end)" if kind in ("always", "unless-stopped") else "")
+                        + (" (without a number it retries without end)" if kind == "on-failure" and not most else ""))
+    if c.status == "created":
+        problems.append(f"{c.name} was created but never started (status created): docker start it, or use docker run -d")
+        return problems
+
+    def settled():
+        c.reload()
+        st = c.attrs["State"]
+        return st["Status"] == "exited" and (st["ExitCode"] == 0 or c.attrs["RestartCount"] >= most)
+
+    if kind == "on-failure" and most:      # the engine restarts it over a second or two
+        _until(settled, 8)
+    st, count = c.attrs["State"], c.attrs["RestartCount"]
+    if kind in ("always", "unless-stopped"):
+        pass            # it never stays exited: the policy's point says all
+    elif st["Status"] in ("running", "restarting"):
+        problems.append(f"{c.name} is still {st['Status']} after {count} restarts: its command must exit "
+                        f"at once with code {p['code']} (not sleep)" if count == 0 and st["Status"] == "running"
+                        else f"{c.name} is still {st['Status']} after {count} restarts")
+    elif st["ExitCode"] == 0:
+        problems.append("it exited with code 0, which means success: on-failure restarts only after a "
+                        f"non-zero exit code ({p['code']})")
+    elif st["ExitCode"] != p["code"]:
+        problems.append(f"it exited with code {st['ExitCode']}, not {p['code']}")
+    elif kind == "on-failure" and most == p["n"] and count != p["n"]:
+        problems.append(f"its RestartCount is {count}, not {p['n']}"
+                        + (": the engine is still restarting it, check again in a moment" if count < p["n"] else ""))
+    return problems
+
+
+def _health(c) -> str:
+    c.reload()
+    return (c.attrs["State"].get("Health") or {}).get("Status") or "none"
+
+
+def _c_life_health(client, p, answer):
+    problems = []
+    c = _container(client, p, problems)
+    if not c:
+        return problems
+    hc = c.attrs["Config"].get("Healthcheck") or {}
+    test = hc.get("Test") or []
+    if not test or test[0] == "NONE":
+        problems.append(f"{c.name} has no health check (docker inspect shows no Config.Healthcheck)")
+    else:
+        if p["path"] not in " ".join(test[1:]):
+            problems.append(f"its health check runs {' '.join(test[1:])[:60]!r}, which does not test {p['path']}")
+        every = (hc.get("Interval") or 30 * 10**9) / 1e9
+        if every != 1:
+            problems.append(f"its health check runs every {every:g} s{'' if hc.get('Interval') else ' (the default)'}, "
+                            "not every 1 s")
+    if not _running(c, problems, "the health check runs only in a running container (sleep 3600)"):
+        return problems
+    if c.exec_run(["test", "-f", p["path"]]).exit_code != 0:
+        problems.append(f"there is no file {p['path']} in {c.name}: create it in the running container")
+    if not problems:   # the next check, at most an interval away, must succeed
+        status = _until(lambda: _health(c) == "healthy" and "healthy", 5) or _health(c)
+        if status != "healthy":
+            problems.append(f"its health status is {status}, not healthy")
+    return problems
+
+
+def _c_life_update(client, p, answer):
+    problems = []
+    c = _get(client, "container", p["name"])
+    if c is None:
+        return [f"there is no container named {p['name']}: run the task's show cell again to start it"]
+    again = f"docker rm -f {p['name']}, then run the task's show cell again to start over"
+    if p.get("id") and c.id != p["id"]:
+        problems.append(f"{c.name} is a new container, not the one the task started: docker update changes "
+                        f"a container in place ({again})")
+    elif c.status == "running" and p.get("started") and c.attrs["State"]["StartedAt"] != p["started"]:
+        problems.append(f"{c.name} was restarted since the task started it (its StartedAt changed): "
+                        f"docker update needs no restart ({again})")
+    hc = c.attrs["HostConfig"]
+    mem = hc.get("Memory") or 0
+    if mem != p["mem"] * MiB:
+        problems.append(f"its memory limit is {f'{mem // MiB} MiB' if mem else 'unlimited'}, not {p['mem']} MiB"
+                        + (" (a reservation is not a limit)" if hc.get("MemoryReservation") == p["mem"] * MiB else ""))
+    if _running(c, problems, "run the task's show cell again to start it; docker update needs no stop or restart") \
+            and mem == p["mem"] * MiB:
+        from . import cgroups
+        path = cgroups.files(cgroups.version(client))["memory.limit"]
+        code, out = c.exec_run(["cat", path])
+        got = cgroups.parse_limit(out.decode(errors="replace")) if code == 0 else -1
+        if got != p["mem"] * MiB:
+            problems.append(f"its cgroup's {path} says {out.decode(errors='replace').strip()[:40]!r}, "
+                            f"not {p['mem'] * MiB} ({p['mem']} MiB)")
+    return problems
+
+
+def _c_life_cp(client, p, answer):
+    import io
+    import tarfile
+    import docker
+    problems = []
+    c = _get(client, "container", p["name"])
+    if c is None:
+        return [f"there is no container named {p['name']}: run the task's show cell again to start it"]
+    try:
+        stream, stat = c.get_archive(p["path"])
+    except docker.errors.NotFound:
+        problems.append(f"there is no file {p['path']} in {c.name} (the path in the container comes after the colon)")
+    else:
+        if stat.get("mode", 0) & (1 << 31):     # Go's os.ModeDir
+            problems.append(f"{p['path']} is a directory, not a file: copy the file itself")
+        else:
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                member = tar.getmembers()[0]
+                data = tar.extractfile(member).read() if member.isfile() else b""
+            got = data.decode(errors="replace").strip()
+            if got != p["word"]:
+                problems.append(f"{p['path']} contains {got[:60]!r}, not {p['word']!r}")
+    _running(c, problems, "run the task's show cell again to start it; docker cp needs no stop")
+    return problems
+
+
 def _setup_open_dir(client, p):
     d = Path(p["dir"])
     d.mkdir(parents=True, exist_ok=True)
@@ -561,7 +721,8 @@ def _params_port(r):
             return port
         except PortBusy:
             continue
-    raise RuntimeError("no free port found")
+    raise PortBusy("no free port for this task: 50 random ports from 20000 to 39999 were all taken",
+                   "stop what holds so many ports on 127.0.0.1, or show the task again")
 
 
 def _refresh_port(client, p):
@@ -640,6 +801,26 @@ def _registry_params(r):
             "repo": f"ex-{r.choice(WORDS)}"}
 
 
+def _setup_sleeper(client, p, **kw):
+    """The task's own running container ``p["name"]`` (sleep 3600), marked as the task's;
+    its id and start time are recorded when it is (re)started, for checks that must find
+    the same container, not restarted."""
+    c = _get(client, "container", p["name"])
+    if c is None:
+        c = client.containers.run(BUSYBOX, "sleep 3600", detach=True, name=p["name"],
+                                  labels=labels(exercise=p["name"]), **kw)
+    elif c.status != "running":
+        c.start()
+    elif p.get("id") == c.id or c.labels.get("coursekit.exercise") != p["name"]:
+        return      # as recorded; or not the task's (the check says so)
+    c.reload()
+    p["id"], p["started"] = c.id, c.attrs["State"]["StartedAt"]
+
+
+def _setup_update(client, p):
+    _setup_sleeper(client, p, mem_limit=f"{p['start']}m", memswap_limit=f"{p['start']}m")
+
+
 def _tmp(tag):
     import tempfile
     return str(Path(tempfile.gettempdir()) / _name(tag))
@@ -690,6 +871,35 @@ NO_SWAP = 'mem_limit=f"{P[\'mem\']}m", memswap_limit=f"{P[\'mem\']}m", '
 BUILD = ('from coursekit.images import build_context\n'
          'client.images.build(fileobj=build_context(f\'{dockerfile}\', {{}}), custom_context=True, '
          'tag=f"{tag}", labels=ck.labels(), rm=True)')
+
+def _failing(kw: str = "", cmd: str = 'f"exit {P[\'code\']}"', run: bool = True) -> str:
+    """A container named P["name"] whose shell exits at once with P["code"] (or ``cmd``)."""
+    if not run:
+        return f'client.containers.create(ck.BUSYBOX, ["sh", "-c", {cmd}], {kw}name=P["name"], labels=ck.labels())'
+    return f'client.containers.run(ck.BUSYBOX, ["sh", "-c", {cmd}], detach=True, {kw}name=P["name"], labels=ck.labels())'
+
+
+ON_FAILURE = 'restart_policy={"Name": "on-failure", "MaximumRetryCount": P["n"]}, '
+HEALTH = 'healthcheck={{"test": ["CMD", "test", "-f", P["path"]]{interval}}}, '
+HEALTHY = HEALTH.format(interval=', "interval": 10**9')
+TOUCH = '\nc.exec_run(["touch", P["path"]])'
+UPDATE = 'c = client.containers.get(P["name"])\nc.update({kw})'
+RAISE = 'mem_limit=f"{P[\'mem\']}m", memswap_limit=f"{P[\'mem\']}m"'
+
+
+def _put(content: str = 'f"{P[\'word\']}\\n"', folder: str = 'P["path"].rsplit("/", 1)[0]',
+         member: str = 'P["path"].rsplit("/", 1)[1]', then: str = "") -> str:
+    """Copy a file (a tar archive of one member) into the task's container with put_archive()."""
+    return ('import io, tarfile\n'
+            f'data = {content}.encode()\n'
+            'buf = io.BytesIO()\n'
+            'with tarfile.open(fileobj=buf, mode="w") as tar:\n'
+            f'    info = tarfile.TarInfo({member})\n'
+            '    info.size = len(data)\n'
+            '    tar.addfile(info, io.BytesIO(data))\n'
+            'c = client.containers.get(P["name"])\n'
+            f'c.put_archive({folder}, buf.getvalue()){then}')
+
 
 TASKS: list[Task] = [
     Task("hello-run", "01_hello_container", "easy",
@@ -973,6 +1183,74 @@ TASKS: list[Task] = [
            "not running")],
          requires="{name} is running and its labels engine.rootless and engine.userns match the engine's "
                   "security options (docker info)."),
+    Task("life-restart", "10_container_lifecycle", "medium",
+         "Start a container named {name} in the background whose command fails at once: sh -c 'exit {code}'. "
+         "Give it a restart policy under which the engine starts it again after a failure, at most {n} times. "
+         "Keep the container for the check.",
+         lambda r: {"code": r.choice([2, 3, 5, 7, 42]), "n": r.choice([2, 3])}, _c_life_restart,
+         "Lesson 10's section 'Restart policies' lists four policies: one restarts only after a non-zero exit "
+         "code, and takes the most restarts after a colon. `docker run --help | grep restart` shows the flag; "
+         "the SDK's containers.run() takes restart_policy=, a dict with a Name and a MaximumRetryCount. "
+         "docker inspect shows RestartCount.",
+         _failing(ON_FAILURE),
+         [(_failing('restart_policy={"Name": "always"}, '), "its restart policy is always"),
+          (_failing(ON_FAILURE.replace('P["n"]', 'P["n"] + 2')), "its restart policy is on-failure:"),
+          (_failing(), "its restart policy is no"),
+          (_failing(ON_FAILURE, cmd='"exit 0"'), "exited with code 0"),
+          (_failing(ON_FAILURE, cmd='"exit 1"'), "exited with code 1, not"),
+          (_failing(ON_FAILURE, run=False), "never started")],
+         requires="{name} has the restart policy on-failure:{n}, its command exited with code {code}, and the "
+                  "engine restarted it exactly {n} times (RestartCount {n}) before it stayed exited."),
+    Task("life-health", "10_container_lifecycle", "medium",
+         "Start a container named {name} (sleep 3600, in the background) with a health check, run every "
+         "second, that succeeds only when the file {path} exists in it. Then create that file in the running "
+         "container, so that it turns healthy.",
+         lambda r: {"path": f"/tmp/{r.choice(WORDS)}.ready"}, _c_life_health,
+         "Lesson 10's section 'Health checks' did the same with another file: `docker run --help | grep health` "
+         "lists the flags for the command and for how often it runs (the default is every 30 s). The SDK's "
+         "healthcheck= is a dict whose times are in nanoseconds. A file inside a running container is made "
+         "with docker exec (SDK: exec_run()).",
+         'c = ' + _sleep(HEALTHY) + TOUCH,
+         [('c = ' + _sleep() + TOUCH, "has no health check"),
+          ('c = ' + _sleep('healthcheck={"test": ["CMD", "true"], "interval": 10**9}, ') + TOUCH, "does not test"),
+          ('c = ' + _sleep(HEALTH.format(interval="")) + TOUCH, "every 30 s (the default)"),
+          (_sleep(HEALTHY), "there is no file"),
+          *_stopped(HEALTHY)],
+         requires="{name} is running with a health check every 1 s that tests {path}, the file exists in it, "
+                  "and its health status is healthy."),
+    Task("life-update", "10_container_lifecycle", "hard",
+         "The task started {name} (sleep 3600) with a memory limit of {start} MiB and no swap. Raise its "
+         "memory limit to {mem} MiB while it runs: do not recreate, stop or restart it.",
+         lambda r: {"start": r.choice([48, 64]), "mem": r.choice([128, 160, 192, 256])}, _c_life_update,
+         "Lesson 10's section on rename, update and stats changed a running container's limits in place; "
+         "`docker update --help | grep -i mem` lists the memory flags (the SDK's Container.update() takes "
+         "the same keywords as containers.run()). If the engine refuses, read its error: it names a second "
+         "limit that must change at the same time.",
+         UPDATE.format(kw=RAISE),
+         [(UPDATE.format(kw='mem_limit=f"{P[\'mem\']}m"'), "its memory limit is"),
+          ('client.containers.get(P["name"]).remove(force=True)\n'
+           + _sleep(NO_SWAP), "is a new container"),
+          (UPDATE.format(kw=RAISE) + '\nc.restart(timeout=0)', "was restarted"),
+          (UPDATE.format(kw='mem_reservation=f"{P[\'mem\']}m"'), "a reservation is not a limit"),
+          (UPDATE.format(kw=RAISE) + '\nc.kill()', "not running")],
+         requires="{name} is the container the task started, running since then without a restart, with a "
+                  "memory limit of {mem} MiB in its configuration and in its cgroup's limit file.",
+         setup=_setup_update),
+    Task("life-cp", "10_container_lifecycle", "easy",
+         "The task started {name} (sleep 3600). Copy a file from your side into it, at {path}, containing "
+         "only the line {word}. The container keeps running.",
+         lambda r: {"word": (w := r.choice(WORDS)), "path": f"/etc/{w}-{r.randrange(10, 100)}.conf"},
+         _c_life_cp,
+         "Lesson 10's section on docker cp copied a note into a running container: the container's side is "
+         "written NAME:PATH. The SDK's put_archive() takes a folder in the container and a tar archive "
+         "(Python's tarfile module) that holds the file.",
+         _put(),
+         [(_put(content='"hello\\n"'), "contains 'hello'"),
+          (_put(folder='"/tmp"'), "there is no file"),
+          (_put(member='P["path"].rsplit("/", 1)[1] + "/" + P["path"].rsplit("/", 1)[1]'), "is a directory"),
+          (_put(then='\nc.kill()'), "not running")],
+         requires="{name} is running, and {path} in it is a file whose content is the line {word}.",
+         setup=lambda client, p: _setup_sleeper(client, p)),
 ]
 TASKS_BY_ID = {t.id: t for t in TASKS}
 
@@ -1010,6 +1288,13 @@ CLI = {
     "sudo-engine": "docker info --format '{{{{.SecurityOptions}}}}'     # rootless? userns?\n"
                    "docker run -d --name {name} --label engine.rootless=false --label engine.userns=false "
                    "coursekit/busybox:1 sleep 3600     # with what docker info said",
+    "life-restart": "docker run -d --name {name} --restart on-failure:{n} coursekit/busybox:1 sh -c 'exit {code}'\n"
+                    "docker inspect --format '{{{{.RestartCount}}}} {{{{.State.Status}}}}' {name}     # a moment later",
+    "life-health": "docker run -d --name {name} --health-cmd 'test -f {path}' --health-interval 1s "
+                   "coursekit/busybox:1 sleep 3600\n"
+                   "docker exec {name} touch {path}",
+    "life-update": "docker update --memory {mem}m --memory-swap {mem}m {name}",
+    "life-cp": "f=$(mktemp)\necho {word} > $f\ndocker cp $f {name}:{path}\nrm $f",
 }
 
 
@@ -1281,7 +1566,7 @@ LESSON_TITLES = {
     "01_hello_container": "Hello, container", "02_containers_vs_vms": "Containers vs virtual machines",
     "03_namespaces": "Namespaces", "04_cgroups": "Control groups", "05_docker_run": "Running containers",
     "06_images_and_build": "Images", "07_cleaning_up": "Cleaning up", "08_registries": "Registries",
-    "09_docker_without_sudo": "Docker without sudo",
+    "09_docker_without_sudo": "Docker without sudo", "10_container_lifecycle": "Container lifecycle",
 }
 ANSWER_PLACEHOLDER = "# Your answer here: CLI (!docker ...) or SDK (client.containers.run(...)).\n"
 

@@ -265,3 +265,26 @@ def test_cli_solution_passes(client, fresh, task_id):
 
 def test_every_task_has_a_cli_solution():
     assert set(ex.CLI) == set(ex.TASKS_BY_ID)
+
+
+def test_oom_kill_is_seen_in_the_engine_events_not_a_docker_kill(client):
+    """cg-oom's fallback when the engine left State.OOMKilled false: its "oom" event.
+    A kernel OOM kill has one; a `docker kill` (also exit 137) has none."""
+    made = []
+    try:
+        oom = client.containers.run(ck.BUSYBOX, ["sh", "-c", "tail /dev/zero"], detach=True,
+                                    mem_limit="16m", memswap_limit="16m",
+                                    name=ck.name("oom-event"), labels=ck.labels())
+        made.append(oom)
+        killed = client.containers.run(ck.BUSYBOX, "sleep 60", detach=True,
+                                       name=ck.name("kill-event"), labels=ck.labels())
+        made.append(killed)
+        killed.kill()
+        for c in made:
+            assert c.wait(timeout=60)["StatusCode"] == 137
+            c.reload()
+        assert ex._oom_event(client, oom), oom.attrs["State"]
+        assert not ex._oom_event(client, killed), killed.attrs["State"]
+    finally:
+        for c in made:
+            c.remove(force=True)
