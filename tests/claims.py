@@ -35,9 +35,16 @@ def output_text(outputs, mimetypes=("text/plain",)) -> str:
     def text(v):
         return "".join(v) if isinstance(v, list) else v
     parts = []
+    previous = None
     for out in outputs:
         if "text" in out:
-            parts.append(text(out["text"]))
+            # A stream arrives in chunks split wherever the kernel flushed (once mid-line,
+            # in a slow run); Jupyter shows consecutive chunks of one stream as one text.
+            if out.get("output_type") == "stream" and previous == out.get("name") and parts:
+                parts[-1] += text(out["text"])
+            else:
+                parts.append(text(out["text"]))
+        previous = out.get("name") if out.get("output_type") == "stream" else None
         for mime, value in (out.get("data") or {}).items():
             if (mimetypes is None or mime in mimetypes) and isinstance(value, (str, list)) and value:
                 parts.append(text(value))

@@ -66,3 +66,11 @@ def test_no_unexplained_engine_error_in_stored_outputs(nb):
             assert len(why.split()) >= 5, (
                 f"{nb.name} cell {cell.get('id')} stores an engine error or a traceback; if the "
                 "lesson means it, say why in metadata.coursekit.expected-error")
+
+
+def test_stream_chunks_read_as_one_text():
+    from tests.claims import output_text
+    outs = [{"output_type": "stream", "name": "stdout", "text": "in that order:"},
+            {"output_type": "stream", "name": "stdout", "text": " True\n"},
+            {"output_type": "stream", "name": "stderr", "text": "warning\n"}]
+    assert output_text(outs) == "in that order: True\n\nwarning\n"
