@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .engine import wait_until
 from .images import BUSYBOX, image_summaries
 from .labelling import SESSION_ENV, labels, name, session
 
@@ -308,8 +309,7 @@ def _c_cg_pids(client, p, answer):
 
 def _engine_time(stamp: str) -> int:
     """Seconds since the epoch from the engine's RFC 3339 time (its own clock)."""
-    return int(datetime.datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")
-               .replace(tzinfo=datetime.timezone.utc).timestamp())
+    return int(datetime.datetime.fromisoformat(stamp).timestamp())
 
 
 def _oom_event(client, c) -> bool:
@@ -317,7 +317,7 @@ def _oom_event(client, c) -> bool:
     record the exit before the OOM notice and leave State.OOMKilled false (seen on
     Docker 20.10 and 26 now and then); its event log still has the kill."""
     st = c.attrs["State"]
-    if st.get("ExitCode") != 137 or not st.get("StartedAt", "").startswith("2"):
+    if st.get("ExitCode") != 137 or st.get("StartedAt", "").startswith("0001"):   # never started
         return False
     since, until = _engine_time(st["StartedAt"]), _engine_time(st["FinishedAt"]) + 1
     events = client.events(since=since, until=until, decode=True,
@@ -568,15 +568,6 @@ def _c_sudo_engine(client, p, answer):
     return problems
 
 
-def _until(check, timeout: float):
-    """Call check() every 0.1 s until it returns something true, at most ``timeout`` s
-    (for what the engine does over time: restarts, health checks)."""
-    deadline = time.monotonic() + timeout
-    while not (result := check()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return result
-
-
 def _c_life_restart(client, p, answer):
     problems = []
     c = _container(client, p, problems)
@@ -606,7 +597,7 @@ def _c_life_restart(client, p, answer):
     # The engine restarts it over a second or two here; an emulated engine (the reference
     # VM) took more than 8 s for three restarts, so the deadline is generous.
     if kind == "on-failure" and most:
-        _until(settled, 45)
+        wait_until(settled, 45)
     st, count = c.attrs["State"], c.attrs["RestartCount"]
     if kind in ("always", "unless-stopped"):
         pass            # it never stays exited: the policy's point says all
@@ -651,17 +642,22 @@ def _c_life_health(client, p, answer):
     if c.exec_run(["test", "-f", p["path"]]).exit_code != 0:
         problems.append(f"there is no file {p['path']} in {c.name}: create it in the running container")
     if not problems:   # the next check, at most an interval away, must succeed
-        status = _until(lambda: _health(c) == "healthy" and "healthy", 5) or _health(c)
-        if status != "healthy":
+        wait_until(lambda: _health(c) == "healthy", 5)
+        if (status := _health(c)) != "healthy":
             problems.append(f"its health status is {status}, not healthy")
     return problems
 
 
-def _c_life_update(client, p, answer):
-    problems = []
+def _task_container(client, p):
+    """The container the task's set-up started, or the problem that it is gone."""
     c = _get(client, "container", p["name"])
+    return c, ([] if c else [f"there is no container named {p['name']}: run the task's show cell again to start it"])
+
+
+def _c_life_update(client, p, answer):
+    c, problems = _task_container(client, p)
     if c is None:
-        return [f"there is no container named {p['name']}: run the task's show cell again to start it"]
+        return problems
     again = f"docker rm -f {p['name']}, then run the task's show cell again to start over"
     if p.get("id") and c.id != p["id"]:
         problems.append(f"{c.name} is a new container, not the one the task started: docker update changes "
@@ -690,10 +686,9 @@ def _c_life_cp(client, p, answer):
     import io
     import tarfile
     import docker
-    problems = []
-    c = _get(client, "container", p["name"])
+    c, problems = _task_container(client, p)
     if c is None:
-        return [f"there is no container named {p['name']}: run the task's show cell again to start it"]
+        return problems
     try:
         stream, stat = c.get_archive(p["path"])
     except docker.errors.NotFound:
@@ -1257,7 +1252,7 @@ TASKS: list[Task] = [
           (_put(member='P["path"].rsplit("/", 1)[1] + "/" + P["path"].rsplit("/", 1)[1]'), "is a directory"),
           (_put(then='\nc.kill()'), "not running")],
          requires="{name} is running, and {path} in it is a file whose content is the line {word}.",
-         setup=lambda client, p: _setup_sleeper(client, p)),
+         setup=_setup_sleeper),
 ]
 TASKS_BY_ID = {t.id: t for t in TASKS}
 
