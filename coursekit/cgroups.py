@@ -95,6 +95,41 @@ def cpu_limit(ver: str, read) -> float | None:
     return None if q is None else q / int(period)
 
 
+def engine_time(stamp: str) -> int:
+    """Seconds since the epoch from the engine's RFC 3339 time (its own clock)."""
+    import datetime
+    return int(datetime.datetime.fromisoformat(stamp).timestamp())
+
+
+def oom_event(client, container) -> bool:
+    """Did the engine log an "oom" event for ``container`` (stopped, exit code 137)?
+
+    The engine logs it when it handles the kernel's OOM notice: on a busy or emulated
+    engine that can be seconds after the exit time it records (FinishedAt), so the
+    search runs to the engine's clock now.  The engine replays only its last 256
+    events: ask soon after the container stopped."""
+    st = container.attrs["State"]
+    if st.get("ExitCode") != 137 or st.get("StartedAt", "").startswith("0001"):   # never started
+        return False
+    since = engine_time(st["StartedAt"])
+    until = engine_time(client.info()["SystemTime"]) + 1
+    events = client.events(since=since, until=until, decode=True,
+                           filters={"container": container.id, "event": "oom"})
+    try:
+        return any(e.get("Action") == "oom" for e in events)
+    finally:
+        events.close()
+
+
+def oom_killed(client, container) -> bool:
+    """Was the stopped ``container`` killed by the kernel's OOM killer (like ``docker
+    inspect -f '{{.State.OOMKilled}}'``, made reliable)?  Docker 20.10 and 26 set
+    State.OOMKilled on the kernel's notice and reset it when they record the exit
+    (``SetStopped`` takes an exit status without it), so the flag stays true only when
+    the notice is handled after the exit; the engine's "oom" event is logged either way."""
+    return bool(container.attrs["State"].get("OOMKilled")) or oom_event(client, container)
+
+
 def fmt_bytes(n: int | None) -> str:
     if n is None:
         return "no limit"

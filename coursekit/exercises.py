@@ -18,7 +18,6 @@ The exercise notebooks are generated from this file: ``python -m coursekit.exerc
 """
 from __future__ import annotations
 
-import datetime
 import html
 import json
 import os
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .cgroups import oom_killed
 from .engine import wait_until
 from .images import BUSYBOX, image_summaries
 from .labelling import SESSION_ENV, labels, name, session
@@ -307,27 +307,6 @@ def _c_cg_pids(client, p, answer):
     return problems
 
 
-def _engine_time(stamp: str) -> int:
-    """Seconds since the epoch from the engine's RFC 3339 time (its own clock)."""
-    return int(datetime.datetime.fromisoformat(stamp).timestamp())
-
-
-def _oom_event(client, c) -> bool:
-    """Did the engine report an "oom" event for ``c`` while it ran?  The engine can
-    record the exit before the OOM notice and leave State.OOMKilled false (seen on
-    Docker 20.10 and 26 now and then); its event log still has the kill."""
-    st = c.attrs["State"]
-    if st.get("ExitCode") != 137 or st.get("StartedAt", "").startswith("0001"):   # never started
-        return False
-    since, until = _engine_time(st["StartedAt"]), _engine_time(st["FinishedAt"]) + 1
-    events = client.events(since=since, until=until, decode=True,
-                           filters={"container": c.id, "event": "oom"})
-    try:
-        return any(e.get("Action") == "oom" for e in events)
-    finally:
-        events.close()
-
-
 def _c_cg_oom(client, p, answer):
     problems = []
     c = _container(client, p, problems)
@@ -344,7 +323,7 @@ def _c_cg_oom(client, p, answer):
             problems.append(f"{c.name} is still running: its workload must exceed the limit")
         elif st.get("Status") == "created":
             problems.append(f"{c.name} was created but never started")
-        elif not st["OOMKilled"] and not _oom_event(client, c):
+        elif not oom_killed(client, c):
             problems.append(f"{c.name} exited with {st['ExitCode']} but was not OOM-killed: "
                             "allocate more than the limit (being killed by docker kill or stop does not count)")
     return problems

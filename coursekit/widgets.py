@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from .cgroups import oom_killed
 from .errors import InvalidValue
 from .images import BUSYBOX
 from .labelling import labels, name
@@ -19,7 +20,9 @@ HOG = ("c=$(head -c 4194304 /dev/zero | tr '\\0' x); n=0; "
 
 
 def run_memory_workload(client, limit_mib: int, alloc_mib: int, on_sample=None):
-    """Run the memory workload under a limit; return (container attrs State, samples)."""
+    """Run the memory workload under a limit; return (container attrs State, samples).
+    The State's OOMKilled is :func:`coursekit.cgroups.oom_killed`'s answer: the engine's
+    own flag can stay false for a kill."""
     box = client.containers.run(
         BUSYBOX, ["sh", "-c", HOG], detach=True, environment={"ALLOC": str(alloc_mib)},
         mem_limit=f"{limit_mib}m", memswap_limit=f"{limit_mib}m",
@@ -28,7 +31,7 @@ def run_memory_workload(client, limit_mib: int, alloc_mib: int, on_sample=None):
         samples = sample_memory(box, on_sample, timeout=120)
         box.wait(timeout=30)
         box.reload()
-        return box.attrs["State"], samples
+        return dict(box.attrs["State"], OOMKilled=oom_killed(client, box)), samples
     finally:
         box.remove(force=True)
 

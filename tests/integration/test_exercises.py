@@ -13,6 +13,7 @@ import pytest
 
 import coursekit as ck
 from coursekit import exercises as ex
+from coursekit.cgroups import oom_event, oom_killed
 from coursekit.images import image_summaries
 
 UNLABELLED = ", labels=ck.labels()"
@@ -268,8 +269,8 @@ def test_every_task_has_a_cli_solution():
 
 
 def test_oom_kill_is_seen_in_the_engine_events_not_a_docker_kill(client):
-    """cg-oom's fallback when the engine left State.OOMKilled false: its "oom" event.
-    A kernel OOM kill has one; a `docker kill` (also exit 137) has none."""
+    """cg-oom's and the memory lab's fallback when the engine left State.OOMKilled false:
+    its "oom" event.  A kernel OOM kill has one; a `docker kill` (also exit 137) has none."""
     made = []
     try:
         oom = client.containers.run(ck.BUSYBOX, ["sh", "-c", "tail /dev/zero"], detach=True,
@@ -283,8 +284,8 @@ def test_oom_kill_is_seen_in_the_engine_events_not_a_docker_kill(client):
         for c in made:
             assert c.wait(timeout=60)["StatusCode"] == 137
             c.reload()
-        assert ex._oom_event(client, oom), oom.attrs["State"]
-        assert not ex._oom_event(client, killed), killed.attrs["State"]
+        assert oom_event(client, oom), oom.attrs["State"]
+        assert not oom_event(client, killed) and not oom_killed(client, killed), killed.attrs["State"]
     finally:
         for c in made:
             c.remove(force=True)
