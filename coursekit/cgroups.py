@@ -101,33 +101,52 @@ def engine_time(stamp: str) -> int:
     return int(datetime.datetime.fromisoformat(stamp).timestamp())
 
 
-def oom_event(client, container) -> bool:
-    """Did the engine log an "oom" event for ``container`` (stopped, exit code 137)?
+def _events_of(client, container) -> list[dict]:
+    """The engine's events for ``container`` from its (last) start to the engine's
+    clock now (the engine's time, not ours: a remote engine's clock may differ)."""
+    st = container.attrs["State"]
+    since = engine_time(st["StartedAt"])
+    until = engine_time(client.info()["SystemTime"]) + 1
+    stream = client.events(since=since, until=until, decode=True, filters={"container": container.id})
+    try:
+        return list(stream)
+    finally:
+        stream.close()
 
-    The engine logs it when it handles the kernel's OOM notice: on a busy or emulated
-    engine that can be seconds after the exit time it records (FinishedAt), so the
-    search runs to the engine's clock now.  The engine replays only its last 256
-    events: ask soon after the container stopped."""
+
+def oom_event(client, container) -> bool:
+    """Did the engine log an "oom" event for the stopped ``container`` (exit code 137)?"""
     st = container.attrs["State"]
     if st.get("ExitCode") != 137 or st.get("StartedAt", "").startswith("0001"):   # never started
         return False
-    since = engine_time(st["StartedAt"])
-    until = engine_time(client.info()["SystemTime"]) + 1
-    events = client.events(since=since, until=until, decode=True,
-                           filters={"container": container.id, "event": "oom"})
-    try:
-        return any(e.get("Action") == "oom" for e in events)
-    finally:
-        events.close()
+    return any(e.get("Action") == "oom" for e in _events_of(client, container))
 
 
-def oom_killed(client, container) -> bool:
-    """Was the stopped ``container`` killed by the kernel's OOM killer (like ``docker
-    inspect -f '{{.State.OOMKilled}}'``, made reliable)?  Docker 20.10 and 26 set
-    State.OOMKilled on the kernel's notice and reset it when they record the exit
-    (``SetStopped`` takes an exit status without it), so the flag stays true only when
-    the notice is handled after the exit; the engine's "oom" event is logged either way."""
-    return bool(container.attrs["State"].get("OOMKilled")) or oom_event(client, container)
+def oom_killed(client, container) -> bool | None:
+    """Was the stopped ``container`` killed by the kernel's OOM killer?  Like ``docker
+    inspect -f '{{.State.OOMKilled}}'``, made reliable; None when the engine no longer
+    remembers enough to tell.
+
+    The engine learns of an OOM kill from containerd's notice. Docker 20.10 resets
+    State.OOMKilled when it records the exit (its ``SetStopped`` takes an exit status
+    without it), and under load the notice can be lost altogether: then the flag is
+    false and no "oom" event is logged (seen on Docker 20.10 and 26, cgroup v1 and v2).
+    What the engine always logs is every signal *it* sends (a "kill" event for
+    ``docker kill``, ``stop``, ``rm -f``).  So exit code 137 (SIGKILL) with no "kill"
+    event since the container started is a SIGKILL from the kernel: the OOM killer.
+    The engine replays only its last 256 events: when the container's own "start" is no
+    longer among them, the answer is None (run it again, and ask soon after)."""
+    st = container.attrs["State"]
+    if st.get("OOMKilled"):
+        return True
+    if st.get("ExitCode") != 137 or st.get("StartedAt", "").startswith("0001"):   # never started
+        return False
+    actions = [e.get("Action", "") for e in _events_of(client, container)]
+    if "oom" in actions:
+        return True
+    if "kill" in actions:
+        return False          # the engine sent a signal: docker kill, stop or rm -f
+    return True if "start" in actions else None
 
 
 def fmt_bytes(n: int | None) -> str:

@@ -323,7 +323,11 @@ def _c_cg_oom(client, p, answer):
             problems.append(f"{c.name} is still running: its workload must exceed the limit")
         elif st.get("Status") == "created":
             problems.append(f"{c.name} was created but never started")
-        elif not oom_killed(client, c):
+        elif (oom := oom_killed(client, c)) is None:
+            problems.append(f"{c.name} exited with 137 (SIGKILL), but the engine no longer remembers whether it "
+                            "sent that signal (it keeps its last 256 events): start the container again "
+                            f"(docker start {c.name}) and check right after it stops")
+        elif not oom:
             problems.append(f"{c.name} exited with {st['ExitCode']} but was not OOM-killed: "
                             "allocate more than the limit (being killed by docker kill or stop does not count)")
     return problems
