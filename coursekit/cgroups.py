@@ -6,6 +6,8 @@ reads the numbers in them, so the same cell works on both.
 """
 from __future__ import annotations
 
+import datetime
+
 # Inside a container, Docker shows the container's own cgroup at these paths.
 FILES = {
     "v1": {
@@ -97,7 +99,6 @@ def cpu_limit(ver: str, read) -> float | None:
 
 def engine_time(stamp: str) -> int:
     """Seconds since the epoch from the engine's RFC 3339 time (its own clock)."""
-    import datetime
     return int(datetime.datetime.fromisoformat(stamp).timestamp())
 
 
@@ -114,10 +115,14 @@ def _events_of(client, container) -> list[dict]:
         stream.close()
 
 
+def _sigkilled(st: dict) -> bool:
+    """The container ran and ended with exit code 137 (128 + 9: SIGKILL)."""
+    return st.get("ExitCode") == 137 and not st.get("StartedAt", "").startswith("0001")   # 0001: never started
+
+
 def oom_event(client, container) -> bool:
     """Did the engine log an "oom" event for the stopped ``container`` (exit code 137)?"""
-    st = container.attrs["State"]
-    if st.get("ExitCode") != 137 or st.get("StartedAt", "").startswith("0001"):   # never started
+    if not _sigkilled(container.attrs["State"]):
         return False
     return any(e.get("Action") == "oom" for e in _events_of(client, container))
 
@@ -139,7 +144,7 @@ def oom_killed(client, container) -> bool | None:
     st = container.attrs["State"]
     if st.get("OOMKilled"):
         return True
-    if st.get("ExitCode") != 137 or st.get("StartedAt", "").startswith("0001"):   # never started
+    if not _sigkilled(st):
         return False
     actions = [e.get("Action", "") for e in _events_of(client, container)]
     if "oom" in actions:

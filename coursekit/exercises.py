@@ -567,14 +567,15 @@ def _c_life_restart(client, p, answer):
         problems.append(f"{c.name} was created but never started (status created): docker start it, or use docker run -d")
         return problems
 
-    first_seen_running = []
+    running_since = None
 
     def settled():
+        nonlocal running_since
         c.reload()
         st = c.attrs["State"]
         if st["Status"] == "running" and c.attrs["RestartCount"] == 0:   # a command that does not exit?
-            first_seen_running.append(time.monotonic())
-            return time.monotonic() - first_seen_running[0] > 5
+            running_since = running_since or time.monotonic()
+            return time.monotonic() - running_since > 5
         return st["Status"] == "exited" and (st["ExitCode"] == 0 or c.attrs["RestartCount"] >= most)
 
     # The engine restarts it over a second or two here; an emulated engine (the reference
