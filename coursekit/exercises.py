@@ -33,9 +33,9 @@ from .cgroups import oom_killed
 from .engine import wait_until
 from .images import BUSYBOX, image_summaries
 from .labelling import SESSION_ENV, labels, name, session
+from .paths import ROOT, exercises_file as _state_file, progress_file as _progress_file
 
 MiB = 2**20
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- results -----------------------------------------------------------------------
@@ -1291,19 +1291,6 @@ def cli_text(task_id: str) -> str:
     return CLI[task_id].format(**{k: f"<{k}>" for k in keys})
 
 # --- progress ---------------------------------------------------------------------------
-def _progress_file() -> Path:
-    """``$COURSEKIT_PROGRESS``; else ``.coursekit/progress.json`` in the course's folder
-    when the package runs from a checkout the learner may write to; else the learner's
-    own ``~/.coursekit/progress.json``: installed as a wheel (the workshop's learner
-    image) the package's folder is inside root's Python installation."""
-    if os.environ.get("COURSEKIT_PROGRESS"):
-        return Path(os.environ["COURSEKIT_PROGRESS"])
-    state = ROOT / ".coursekit"
-    if (ROOT / "notebooks").is_dir() and os.access(state if state.exists() else ROOT, os.W_OK):
-        return state / "progress.json"
-    return Path.home() / ".coursekit" / "progress.json"
-
-
 def _record(task_id: str) -> str | None:
     """Note a passed task; never raises (a check's verdict must not turn into a
     traceback): returns why the progress could not be saved, or None."""
@@ -1354,11 +1341,6 @@ def progress() -> Progress:
 # --- who: names and values that survive a kernel restart ---------------------------------
 _IDENT_RE = re.compile(r"^[a-z0-9]{4,12}$")
 _stored_ident: dict[str, str] = {}
-
-
-def _state_file() -> Path:
-    """Beside the progress file: this learner's id and the values shown so far."""
-    return _progress_file().parent / "exercises.json"
 
 
 def _state() -> dict:
