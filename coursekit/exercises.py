@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from .cgroups import oom_killed
+from .checks import Verdict
 from .engine import wait_until
 from .images import BUSYBOX, image_summaries
 from .labelling import SESSION_ENV, labels, name, session
@@ -39,30 +40,22 @@ MiB = 2**20
 
 
 # --- results -----------------------------------------------------------------------
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(Verdict):
     task: str
     problems: list[str] = field(default_factory=list)
     hint: str = ""
     note: str = ""     # e.g. the progress file could not be written
 
+    advice_label = "hint"
+
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def __repr__(self) -> str:
-        if self.ok:
-            return f"✅ {self.task}: passed" + (f" ({self.note})" if self.note else "")
-        lines = [f"❌ {self.task}: not yet"] + [f"   - {p}" for p in self.problems]
-        return "\n".join(lines + ([f"   hint: {self.hint}"] if self.hint else []))
-
-    def _repr_html_(self) -> str:
-        if self.ok:
-            note = f" <i>({html.escape(self.note)})</i>" if self.note else ""
-            return f"<div>✅ <b>{html.escape(self.task)}</b>: passed{note}</div>"
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in self.problems)
-        hint = f"<div><b>Hint:</b> {html.escape(self.hint)}</div>" if self.hint else ""
-        return f"<div>❌ <b>{html.escape(self.task)}</b>: not yet<ul>{items}</ul>{hint}</div>"
+    def _view(self):
+        detail = ("passed" + (f" ({self.note})" if self.note else "")) if self.ok else "not yet"
+        return self.ok, self.task, detail, self.problems, self.hint
 
 
 class Shown(dict):
