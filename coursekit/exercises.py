@@ -1366,8 +1366,9 @@ def _cli_build(dockerfile: str, flags: str = "") -> str:
 
 
 ENTRY = 'FROM {{ck.BUSYBOX}}\\n{lines}'
-SECRET_RUN = "RUN --mount=type=secret,id=token sha256sum /run/secrets/token | cut -c1-64 > /token.sha\\n"
-SECRET_FLAG = '"--no-cache", "--secret", f"id=token,src={P[\'dir\']}/token.txt", '
+SECRET_RUN = ('RUN --mount=type=secret,id={P["id"]} sha256sum /run/secrets/{P["id"]} | cut -c1-64 '
+              '> /token.sha\\n')
+SECRET_FLAG = '"--no-cache", "--secret", f"id={P[\'id\']},src={P[\'dir\']}/token.txt", '
 MULTI = ('FROM {{ck.BUSYBOX}} AS build\\nRUN mkdir /site && echo {word} > /site/index.html\\n'
          'FROM {final}\\nCOPY --from=build /site{src} /site{dst}\\n')
 CONFIG = ('FROM {{ck.BUSYBOX}}\\n{env}\\n{workdir}\\n{user}LABEL course.team={{P["team"]}}\\n')
@@ -1438,9 +1439,11 @@ TASKS += [
     Task("build-secret", "12_dockerfiles", "hard",
          "The task wrote a token into {dir}/token.txt. Build an image {tag}:1 from the course's busybox "
          "whose file /token.sha holds the token's SHA-256 (the 64 hex digits alone), computed during "
-         "the build, while the token itself is in no layer and not in the image's history.",
+         "the build, while the token itself is in no layer and not in the image's history. Give the "
+         "build secret the id {id} (your own: a neighbour's build of the same Dockerfile at the same "
+         "moment could be merged with yours).",
          lambda r: {"tag": _name("ex-build-secret"), "dir": _tmp("ex-build-secret-ctx"),
-                    "token": f"{r.getrandbits(128):032x}"},
+                    "token": f"{r.getrandbits(128):032x}", "id": f"token-{r.getrandbits(24):06x}"},
          _c_build_secret,
          "Lesson 12's build secrets: of the three ways it tried, only one left the token in neither "
          "docker history nor docker save. It needs BuildKit, so the CLI (the SDK's builder has no "
@@ -1508,9 +1511,9 @@ CLI = {
                     "LABEL course.team={team}\\n' | docker build -t {tag}:1 -",
     "build-multistage": "printf 'FROM coursekit/busybox:1 AS build\\nRUN mkdir /site && echo {word} > /site/index.html\\n"
                         "FROM scratch\\nCOPY --from=build /site /site\\n' | docker build -t {tag}:1 -",
-    "build-secret": "printf 'FROM coursekit/busybox:1\\nRUN --mount=type=secret,id=token "
-                    "sha256sum /run/secrets/token | cut -c1-64 > /token.sha\\n' "
-                    "| docker build --no-cache --secret id=token,src={dir}/token.txt -t {tag}:1 -",
+    "build-secret": "printf 'FROM coursekit/busybox:1\\nRUN --mount=type=secret,id={id} "
+                    "sha256sum /run/secrets/{id} | cut -c1-64 > /token.sha\\n' "
+                    "| docker build --no-cache --secret id={id},src={dir}/token.txt -t {tag}:1 -",
 }
 
 
