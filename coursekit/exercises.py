@@ -1351,6 +1351,34 @@ def _c_build_secret(client, p, answer):
     return problems
 
 
+def _c_build_order(client, p, answer):
+    problems = []
+    img = _built(client, p, problems)
+    if img is None:
+        return problems
+    out = _run_args(client, img, None)
+    if out != p["word"]:
+        problems.append(f"run with no arguments it prints {out[:60]!r}, not {p['word']!r}: app.txt must "
+                        "still be copied to /app/app.txt (and CMD kept)")
+    base = _get(client, "image", BUSYBOX)
+    rows = [r.get("CreatedBy") or "" for r in img.history()]      # newest first
+    rows = rows[:len(rows) - len(base.history())] if base else rows
+    install = [i for i, r in enumerate(rows) if f"installing {p['pkg']}" in r]
+    if not install:
+        problems.append(f"the install step (RUN echo installing {p['pkg']} ...) is missing")
+    elif any(i > install[0] for i, r in enumerate(rows) if "COPY" in r):     # older: before it
+        problems.append("the install step runs after a COPY: an edit to app.txt makes it run again")
+    return problems
+
+
+def _setup_order(client, p):
+    d = Path(p["dir"])
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "Dockerfile").write_text(f"FROM {BUSYBOX}\nCOPY app.txt /app/app.txt\n{INSTALL.format(pkg=p['pkg'])}\n"
+                                  'CMD ["cat", "/app/app.txt"]\n')
+    (d / "app.txt").write_text(p["word"] + "\n")
+
+
 def _setup_secret(client, p):
     Path(p["dir"]).mkdir(parents=True, exist_ok=True)
     (Path(p["dir"]) / "token.txt").write_text(p["token"])
@@ -1373,6 +1401,11 @@ MULTI = ('FROM {{ck.BUSYBOX}} AS build\\nRUN mkdir /site && echo {word} > /site/
          'FROM {final}\\nCOPY --from=build /site{src} /site{dst}\\n')
 CONFIG = ('FROM {{ck.BUSYBOX}}\\n{env}\\n{workdir}\\n{user}LABEL course.team={{P["team"]}}\\n')
 CONFIG_OK = dict(env='ENV APP_MODE={P["mode"]}', workdir='WORKDIR {P["dir"]}', user="USER 65534\\n")
+ORDER = 'FROM {{ck.BUSYBOX}}\\n{first}\\n{then}\\nCMD ["cat", "/app/app.txt"]\\n'
+INSTALL = "RUN echo installing {pkg} && sleep 1 && echo {pkg} > /deps.txt"
+ORDER_SDK = ('from pathlib import Path\n'
+             '(Path(P["dir"]) / "Dockerfile").write_text(f\'{dockerfile}\')\n'
+             'client.images.build(path=P["dir"], tag=f"{{P[\'tag\']}}:1", labels=ck.labels(), rm=True)')
 SDK_CTX = ('from pathlib import Path\n'
            '(Path(P["dir"]) / "Dockerfile").write_text(f\'FROM {{ck.BUSYBOX}}\\n{lines}\')\n'
            'client.images.build(path=P["dir"], tag=f"{{P[\'tag\']}}:1", labels=ck.labels(), rm=True{kw})')
@@ -1425,8 +1458,8 @@ TASKS += [
          "none of busybox's tools.",
          lambda r: {"tag": _name("ex-build-multistage"), "word": r.choice(WORDS)},
          _c_build_multi,
-         "Lesson 12's multi-stage build: name the first stage (FROM ... AS build), start the last stage "
-         "FROM scratch, and copy the folder across with COPY --from=build.",
+         "Lesson 12's multi-stage build: give the first stage a name (FROM ... AS NAME), start the last "
+         "stage from the empty image, and copy the folder across from the named stage (a flag of COPY).",
          _cli_build(MULTI.format(word='{P["word"]}', final="scratch", src="", dst="")),
          [(_cli_build('FROM {ck.BUSYBOX}\\nRUN mkdir /site && echo {P["word"]} > /site/index.html\\n'),
            "still holds /bin/busybox"),
@@ -1460,6 +1493,28 @@ TASKS += [
                   "token.txt's content with `cat /token.sha`; the token is in none of its history rows "
                   "and nowhere in `docker save` of it.",
          setup=_setup_secret),
+    Task("build-order", "12_dockerfiles", "medium",
+         "The task wrote a build context into {dir}: its Dockerfile copies app.txt, then runs a slow "
+         "install of {pkg}. Reorder it so that an edit to app.txt no longer makes the install run again, "
+         "and build it as {tag}:1. The image still prints app.txt.",
+         lambda r: {"tag": _name("ex-build-order"), "dir": _tmp("ex-build-order-ctx"), "word": r.choice(WORDS),
+                    "pkg": r.choice(["libfoo", "libbar", "libbaz"])},
+         _c_build_order,
+         "Lesson 12's cache demo: a step runs again when anything before it changed. Which of the two "
+         "steps changes more often, and which should come first? docker history lists the steps, newest first.",
+         ORDER_SDK.format(dockerfile=ORDER.format(first=INSTALL.format(pkg='{P["pkg"]}'),
+                                                  then="COPY app.txt /app/app.txt")),
+         [('client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:1", labels=ck.labels(), rm=True)',
+           "runs after a COPY"),
+          (ORDER_SDK.format(dockerfile=ORDER.format(first="COPY . /app/", then=INSTALL.format(pkg='{P["pkg"]}'))),
+           "runs after a COPY"),
+          (ORDER_SDK.format(dockerfile=ORDER.format(first=INSTALL.format(pkg='{P["pkg"]}'), then="RUN mkdir /app")),
+           "must still be copied"),
+          (ORDER_SDK.format(dockerfile=ORDER.format(first="COPY app.txt /app/app.txt", then="RUN true")),
+           "the install step")],
+         requires="{tag}:1 exists, built FROM the course's busybox; run with no arguments it prints {word} "
+                  "(app.txt); its history has the install of {pkg}, and no COPY before it.",
+         setup=_setup_order),
 ]
 TASKS_BY_ID = {t.id: t for t in TASKS}
 
@@ -1514,6 +1569,9 @@ CLI = {
     "build-secret": "printf 'FROM coursekit/busybox:1\\nRUN --mount=type=secret,id={id} "
                     "sha256sum /run/secrets/{id} | cut -c1-64 > /token.sha\\n' "
                     "| docker build --no-cache --secret id={id},src={dir}/token.txt -t {tag}:1 -",
+    "build-order": "printf 'FROM coursekit/busybox:1\\nRUN echo installing {pkg} && sleep 1 && echo {pkg} > /deps.txt\\n"
+                   "COPY app.txt /app/app.txt\\nCMD [\"cat\", \"/app/app.txt\"]\\n' > {dir}/Dockerfile\n"
+                   "docker build -t {tag}:1 {dir}",
 }
 
 
