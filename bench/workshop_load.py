@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import coursekit as ck
-from coursekit import workshop
-from coursekit.hubclient import Learner
+from coursekit.instructor import boundary, hub, settings
+from coursekit.instructor.hubclient import Learner
 from coursekit.images import image_summaries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,11 +33,11 @@ def host_mem_used() -> int:
 
 def main(n: int, mem: str = "1g") -> dict:
     client = ck.connect()
-    keep = any(workshop.LEARNER_IMAGE in i["RepoTags"] for i in image_summaries(client))
+    keep = any(settings.LEARNER_IMAGE in i["RepoTags"] for i in image_summaries(client))
     base_mem = host_mem_used()
-    s = workshop.Settings(port=ck.free_port(), mem=mem, cpus=1.0, learners=n,
-                          trusted_room=not workshop.boundary(client).isolated)
-    state = workshop.start(s, client, quiet=True)
+    s = settings.Settings(port=ck.free_port(), mem=mem, cpus=1.0, learners=n,
+                          trusted_room=not boundary.boundary(client).isolated)
+    state = hub.start(s, client, quiet=True)
     url = f"http://127.0.0.1:{s.port}"
     results: dict = {}
     peak_host = [0]
@@ -57,7 +57,7 @@ def main(n: int, mem: str = "1g") -> dict:
             L.login()
             r["spawn_s"] = round(L.start_server(timeout=600), 1)
             L.make_token()
-            box = client.containers.get(workshop.learner_names(s.id, name)["container"])
+            box = client.containers.get(settings.learner_names(s.id, name)["container"])
             r["idle_mib"] = round(box.stats(stream=False)["memory_stats"]["usage"] / 2**20)
             nb = L.notebook(LESSON)
             k = L.kernel(LESSON)
@@ -83,7 +83,7 @@ def main(n: int, mem: str = "1g") -> dict:
     wall = time.monotonic() - t0
     stop.set()
     load1 = os.getloadavg()[0]
-    workshop.stop(client, quiet=True, keep_image=keep)
+    hub.stop(client, quiet=True, keep_image=keep)
     ok = [r for r in results.values() if r["ok"]]
     med = lambda xs: sorted(xs)[len(xs) // 2] if xs else None  # noqa: E731
     summary = {

@@ -7,22 +7,43 @@ import shutil
 from dataclasses import dataclass, field
 
 
-@dataclass
-class CheckResult:
+class Verdict:
+    """How the course shows every check, the start page's and the exercises': ✅ or ❌,
+    the name and what was found, the problems one per line, then the next step (only
+    on ❌). Subclasses say what those are in ``_view``; this is the one renderer."""
+
+    advice_label = "fix"
+
+    def _view(self) -> tuple[bool, str, str, list[str], str]:
+        """(ok, name, detail, problems, advice)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        ok, name, detail, problems, advice = self._view()
+        lines = [f"{'✅' if ok else '❌'} {name}: {detail}"] + [f"   - {p}" for p in problems]
+        if advice and not ok:
+            lines.append(f"   {self.advice_label}: {advice}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        ok, name, detail, problems, advice = self._view()
+        items = ("<ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in problems) + "</ul>"
+                 if problems else "")
+        step = (f"<div style='margin-left:1.6em'><b>{self.advice_label.capitalize()}:</b> "
+                f"{html.escape(advice)}</div>" if advice and not ok else "")
+        return (f"<div>{'✅' if ok else '❌'} <b>{html.escape(name)}</b>: "
+                f"{html.escape(detail)}{items}{step}</div>")
+
+
+@dataclass(repr=False)
+class CheckResult(Verdict):
     name: str
     ok: bool
     detail: str
     fix: str = ""
 
-    def __repr__(self) -> str:
-        s = f"{'✅' if self.ok else '❌'} {self.name}: {self.detail}"
-        return s + (f"\n   fix: {self.fix}" if self.fix and not self.ok else "")
-
-    def _repr_html_(self) -> str:
-        fix = (f"<div style='margin-left:1.6em'><b>Fix:</b> {html.escape(self.fix)}</div>"
-               if self.fix and not self.ok else "")
-        return (f"<div>{'✅' if self.ok else '❌'} <b>{html.escape(self.name)}</b>: "
-                f"{html.escape(self.detail)}{fix}</div>")
+    def _view(self):
+        return self.ok, self.name, self.detail, [], self.fix
 
 
 @dataclass

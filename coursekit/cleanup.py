@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import docker
 
 from .images import LAB_IMAGES, REGISTRY_IMAGE, image_summaries
-from .labelling import COURSE, COURSE_LABEL, SESSION_LABEL, label_filter, session_alive, sessions_dir
+from .labelling import COURSE, COURSE_LABEL, SESSION_LABEL, label_filter, session_alive
+from .paths import sessions_dir
 
 
 @dataclass

@@ -10,8 +10,7 @@ from pathlib import Path
 from .labelling import SESSION_ENV, SESSION_LABEL
 from .errors import CourseError
 from .notebook import lab_overrides
-
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT, state_dir
 
 
 def _line(ok: bool | None | str, what: str, detail: str) -> bool:
@@ -103,8 +102,8 @@ def lab(port: int | None, root: Path = ROOT, open_browser: bool = False) -> int:
     if os.name == "posix" and os.geteuid() == 0:
         cmd.append("--ServerApp.allow_root=True")
     url = f"http://127.0.0.1:{port}/lab/tree/notebooks/00_start_here.ipynb?token={token}"
-    log_path = root / ".coursekit" / "lab.log"
-    log_path.parent.mkdir(exist_ok=True)
+    log_path = state_dir() / "lab.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"Starting JupyterLab (its log: {log_path}) ", end="", flush=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT)
@@ -286,7 +285,9 @@ def _registry(args) -> int:
 def room(learners: int) -> int:
     """Workshop checks, one line each; exit status 1 if the host cannot hold the room."""
     from .connect import connect
-    from .workshop import LEARNER_IMAGE, Settings, boundary, chp_command, mem_bytes, status
+    from .instructor.boundary import boundary
+    from .instructor.hub import chp_command, status
+    from .instructor.settings import LEARNER_IMAGE, Settings, mem_bytes
     from .images import image_summaries
     ok = True
     s = Settings.from_env()
@@ -320,29 +321,33 @@ def room(learners: int) -> int:
 
 
 def _instructor(args) -> int:
-    from . import instructor, workshop
+    from .instructor import hub
     if args.cmd == "pack":
-        instructor.pack(args.path)
+        from .instructor.pack import pack
+        pack(args.path)
     elif args.cmd == "load":
-        instructor.load(args.path)
+        from .instructor.pack import load
+        load(args.path)
     elif args.cmd == "slides":
-        instructor.slides(args.out)
+        from .instructor.slides import slides
+        slides(args.out)
     elif args.cmd == "reset" and args.session:
-        instructor.reset_session(args.session)
+        from .instructor.reset import reset_session
+        reset_session(args.session)
     elif args.cmd == "reset":
-        workshop.reset_learner(args.learner)
+        hub.reset_learner(args.learner)
     elif args.action == "start":
-        workshop.start()
+        hub.start()
     elif args.action == "stop":
-        workshop.stop(keep_image=args.keep_image)
+        hub.stop(keep_image=args.keep_image)
     elif args.action == "cards":
-        sheet = workshop.STATE / "cards.html"
+        sheet = hub.STATE / "cards.html"
         if not sheet.exists():
             print("no workshop running: `make workshop` prints the cards when it starts")
             return 1
         print(f"{sheet}  (open it in a browser and print it; one card per learner)")
     else:
-        st = workshop.status()
+        st = hub.status()
         if not st["running"]:
             print("no workshop running (start one: make workshop)")
             return 1

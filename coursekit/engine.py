@@ -13,18 +13,13 @@ from pathlib import Path
 
 from .connect import connect, engine_host, is_up
 from .errors import DockerUnavailable
+from .paths import engine_state_dir
 
 DOCKERD_LOG = Path(os.environ.get("COURSEKIT_DOCKERD_LOG", "/var/log/coursekit-dockerd.log"))
 
 
-def state_dir() -> Path:
-    d = Path(os.environ.get("COURSEKIT_STATE_DIR", Path.home() / ".cache" / "coursekit"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def _state_file() -> Path:
-    return state_dir() / "engine.json"
+    return engine_state_dir() / "engine.json"
 
 
 @dataclass
@@ -67,7 +62,7 @@ def apt_install(packages: list[str], quiet: bool = False) -> bool:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return False
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    log_path = state_dir() / "apt.log"
+    log_path = engine_state_dir() / "apt.log"
     if not quiet:
         print(f"Installing Debian packages: {' '.join(packages)} (log: {log_path}) ...",
               flush=True)

@@ -30,39 +30,32 @@ from pathlib import Path
 from typing import Callable
 
 from .cgroups import oom_killed
+from .checks import Verdict
 from .engine import wait_until
 from .images import BUSYBOX, image_summaries
 from .labelling import SESSION_ENV, labels, name, session
+from .paths import ROOT, exercises_file as _state_file, progress_file as _progress_file
 
 MiB = 2**20
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- results -----------------------------------------------------------------------
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(Verdict):
     task: str
     problems: list[str] = field(default_factory=list)
     hint: str = ""
     note: str = ""     # e.g. the progress file could not be written
 
+    advice_label = "hint"
+
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def __repr__(self) -> str:
-        if self.ok:
-            return f"✅ {self.task}: passed" + (f" ({self.note})" if self.note else "")
-        lines = [f"❌ {self.task}: not yet"] + [f"   - {p}" for p in self.problems]
-        return "\n".join(lines + ([f"   hint: {self.hint}"] if self.hint else []))
-
-    def _repr_html_(self) -> str:
-        if self.ok:
-            note = f" <i>({html.escape(self.note)})</i>" if self.note else ""
-            return f"<div>✅ <b>{html.escape(self.task)}</b>: passed{note}</div>"
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in self.problems)
-        hint = f"<div><b>Hint:</b> {html.escape(self.hint)}</div>" if self.hint else ""
-        return f"<div>❌ <b>{html.escape(self.task)}</b>: not yet<ul>{items}</ul>{hint}</div>"
+    def _view(self):
+        detail = ("passed" + (f" ({self.note})" if self.note else "")) if self.ok else "not yet"
+        return self.ok, self.task, detail, self.problems, self.hint
 
 
 class Shown(dict):
@@ -1582,19 +1575,6 @@ def cli_text(task_id: str) -> str:
     return CLI[task_id].format(**{k: f"<{k}>" for k in keys})
 
 # --- progress ---------------------------------------------------------------------------
-def _progress_file() -> Path:
-    """``$COURSEKIT_PROGRESS``; else ``.coursekit/progress.json`` in the course's folder
-    when the package runs from a checkout the learner may write to; else the learner's
-    own ``~/.coursekit/progress.json``: installed as a wheel (the workshop's learner
-    image) the package's folder is inside root's Python installation."""
-    if os.environ.get("COURSEKIT_PROGRESS"):
-        return Path(os.environ["COURSEKIT_PROGRESS"])
-    state = ROOT / ".coursekit"
-    if (ROOT / "notebooks").is_dir() and os.access(state if state.exists() else ROOT, os.W_OK):
-        return state / "progress.json"
-    return Path.home() / ".coursekit" / "progress.json"
-
-
 def _record(task_id: str) -> str | None:
     """Note a passed task; never raises (a check's verdict must not turn into a
     traceback): returns why the progress could not be saved, or None."""
@@ -1645,11 +1625,6 @@ def progress() -> Progress:
 # --- who: names and values that survive a kernel restart ---------------------------------
 _IDENT_RE = re.compile(r"^[a-z0-9]{4,12}$")
 _stored_ident: dict[str, str] = {}
-
-
-def _state_file() -> Path:
-    """Beside the progress file: this learner's id and the values shown so far."""
-    return _progress_file().parent / "exercises.json"
 
 
 def _state() -> dict:

@@ -19,6 +19,7 @@ import re
 import secrets
 
 from .errors import InvalidValue
+from .paths import sessions_dir
 
 COURSE = "linux-containers"
 COURSE_LABEL = "coursekit.course"
@@ -55,11 +56,6 @@ def session() -> str:
 # leaves behind when the kernel dies or restarts can be found later and named, with the
 # exact cleanup (coursekit.cleanup.orphans). Sessions given by $COURSEKIT_SESSION (tests,
 # the command line, workshops) are not recorded: they are never called orphans.
-def sessions_dir():
-    from pathlib import Path
-    return Path(os.environ.get("COURSEKIT_SESSIONS_DIR", Path.home() / ".coursekit" / "sessions"))
-
-
 def _start_time(pid: int) -> str:
     """The process's start time (clock ticks after boot, from /proc): tells a live
     process from a later one that reuses its PID. '' where there is no /proc."""

@@ -77,14 +77,15 @@ def reap(sid: str, log) -> None:
     learner's exercise answers, and forget its record."""
     from .cleanup import cleanup, exercise_answers
     from .connect import connect
-    from .labelling import sessions_dir
+    from .paths import sessions_dir
     rep = cleanup(client=connect(), session=sid, keep=exercise_answers())
     print(time.strftime("%H:%M:%S"), f"session {sid}:", rep, file=log, flush=True)
     (sessions_dir() / f"{sid}.json").unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:
-    from .labelling import _start_time, session_alive, sessions_dir
+    from .labelling import _start_time, session_alive
+    from .paths import sessions_dir
     sid, pid = argv[0], int(argv[1])
     start = _start_time(pid)
     sessions_dir().mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 # JupyterHub for a workshop on one host.  Started by `make workshop`
-# (coursekit.workshop.start), which writes the state file this reads.
+# (coursekit.instructor.hub.start), which writes the state file this reads.
 #
 # Each learner: one container from coursekit/workshop-learner:1 running the notebook
 # server *and its own dockerd* (DOCKER_HOST=unix:///run/ck-engine/docker.sock), with
@@ -9,10 +9,11 @@ import sys
 
 import docker
 
-from coursekit.hubauth import CardAuthenticator
-from coursekit.workshop import (ADMIN_USER, ENGINE_SOCKET, LEARNER_IMAGE, LEARNER_LABEL, STATE,
-                                USERNAME_PATTERN, Settings, learner_host_config, learner_names,
-                                mem_bytes, prepare_learner, workshop_labels)
+from coursekit.instructor.hubauth import CardAuthenticator
+from coursekit.instructor.learners import learner_host_config, prepare_learner
+from coursekit.instructor.settings import (ADMIN_USER, ENGINE_SOCKET, LEARNER_IMAGE, LEARNER_LABEL, STATE,
+                                           USERNAME_PATTERN, Settings, learner_names, mem_bytes,
+                                           workshop_labels)
 
 state = json.loads((STATE / "state.json").read_text())
 s = Settings(**state["settings"])

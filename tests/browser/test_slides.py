@@ -6,7 +6,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from coursekit.instructor import slides
+from coursekit.instructor.slides import slides
 
 from .conftest import ROOT, _problems
 

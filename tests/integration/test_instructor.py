@@ -9,15 +9,16 @@ import tarfile
 import pytest
 
 import coursekit as ck
-from coursekit import instructor
-from coursekit.wheels import ROOT
+from coursekit import errors
+from coursekit.instructor import hub, learners, pack, reset, settings
+from coursekit.paths import ROOT
 
 from .conftest import run_py, unique
 
 
 @pytest.fixture(scope="module")
 def pack_file(tmp_path_factory):
-    return instructor.pack(tmp_path_factory.mktemp("pack") / "course.tar", quiet=True)
+    return pack.pack(tmp_path_factory.mktemp("pack") / "course.tar", quiet=True)
 
 
 def test_pack_holds_images_wheels_and_a_manifest(pack_file, client):
@@ -42,7 +43,7 @@ def test_load_installs_everything_with_no_network(pack_file, tmp_path, client):
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs root and unshare to cut the network")
     venv = tmp_path / "venv"
-    code = (f"from coursekit.instructor import load; from pathlib import Path; "
+    code = (f"from coursekit.instructor.pack import load; from pathlib import Path; "
             f"print(load(Path({str(pack_file)!r}), venv=Path({str(venv)!r}), quiet=True))")
     r = subprocess.run(["unshare", "--net", sys.executable, "-c", code], capture_output=True,
                        text=True, timeout=600, cwd=ROOT)
@@ -64,14 +65,14 @@ def test_load_refuses_a_damaged_pack_and_names_the_fix(pack_file, tmp_path):
             if m.name == "images/lab-images.tar":
                 data = data[:-1] + bytes([data[-1] ^ 1])
             dst.addfile(m, __import__("io").BytesIO(data) if data is not None else None)
-    with pytest.raises(instructor.PackError, match="damaged") as err:
-        instructor.load(bad, venv=tmp_path / "v", quiet=True)
+    with pytest.raises(errors.PackError, match="damaged") as err:
+        pack.load(bad, venv=tmp_path / "v", quiet=True)
     assert "copy the pack again" in err.value.fix
     (tmp_path / "junk.tar").write_bytes(b"not a tar")
-    with pytest.raises(instructor.PackError, match="not a readable course pack"):
-        instructor.load(tmp_path / "junk.tar", venv=tmp_path / "v", quiet=True)
-    with pytest.raises(instructor.PackError, match="no pack at"):
-        instructor.load(tmp_path / "missing.tar", quiet=True)
+    with pytest.raises(errors.PackError, match="not a readable course pack"):
+        pack.load(tmp_path / "junk.tar", venv=tmp_path / "v", quiet=True)
+    with pytest.raises(errors.PackError, match="no pack at"):
+        pack.load(tmp_path / "missing.tar", quiet=True)
     assert not (tmp_path / "v").exists()
 
 
@@ -86,16 +87,16 @@ def test_reset_one_session_leaves_the_other(client, tmp_path):
     progress = tmp_path / "progress.json"
     progress.write_text('{"hello-run": true}')
     try:
-        text = instructor.reset_session(a, progress=progress, client=client, quiet=True)
+        text = reset.reset_session(a, progress=progress, client=client, quiet=True)
         assert "progress removed" in text and not progress.exists()
         assert not client.containers.list(all=True, filters={"label": f"coursekit.session={a}"})
         assert not client.volumes.list(filters={"label": f"coursekit.session={a}"})
         assert client.containers.list(all=True, filters={"label": f"coursekit.session={b}"})
-        instructor.reset_session(b, progress=tmp_path / "none.json", client=client, quiet=True)
+        reset.reset_session(b, progress=tmp_path / "none.json", client=client, quiet=True)
         assert not client.containers.list(all=True, filters={"label": f"coursekit.session={b}"})
     finally:
         for s in (a, b):
-            instructor.reset_session(s, progress=tmp_path / "none.json", client=client, quiet=True)
+            reset.reset_session(s, progress=tmp_path / "none.json", client=client, quiet=True)
 
 
 def test_doctor_room_says_whether_the_host_holds_the_room():
@@ -111,31 +112,30 @@ def test_doctor_room_says_whether_the_host_holds_the_room():
 
 def test_workshop_on_a_busy_port_says_so_and_creates_nothing(client):
     import socket
-    from coursekit import workshop
-    if workshop.read_state():
+    if hub.read_state():
         pytest.skip("a workshop is running on this machine")
-    existed = workshop.STATE.exists()   # e.g. left empty by an earlier learner-image build
+    existed = settings.STATE.exists()   # e.g. left empty by an earlier learner-image build
     with socket.socket() as busy:
         busy.bind(("0.0.0.0", 0))
         busy.listen()
         port = busy.getsockname()[1]
         before = {n.name for n in client.networks.list()}
         with pytest.raises(ck.PortBusy, match=f"port {port}"):
-            workshop.start(workshop.Settings(port=port, trusted_room=True), client, quiet=True)
+            hub.start(settings.Settings(port=port, trusted_room=True), client, quiet=True)
     assert {n.name for n in client.networks.list()} == before
-    assert workshop.STATE.exists() == existed and workshop.read_state() is None
+    assert settings.STATE.exists() == existed and hub.read_state() is None
 
 
 def test_workshop_stop_without_its_state_removes_only_this_checkouts_objects(client, tmp_path, monkeypatch):
     """With the state file gone, `workshop stop` used to match every workshop's objects on
     the engine; it now matches this checkout's label only."""
-    from coursekit import workshop
-    monkeypatch.setattr(workshop, "STATE", tmp_path / "state")       # no state file
-    mine = client.volumes.create(unique("ws-mine"), labels=workshop.workshop_labels("wsgone1"))
+    for module in (hub, learners):                                   # no state file, no disks
+        monkeypatch.setattr(module, "STATE", tmp_path / "state")
+    mine = client.volumes.create(unique("ws-mine"), labels=settings.workshop_labels("wsgone1"))
     other = client.volumes.create(unique("ws-other"), labels={
-        **workshop.workshop_labels("wsother"), workshop.CHECKOUT_LABEL: "0123456789ab"})
+        **settings.workshop_labels("wsother"), settings.CHECKOUT_LABEL: "0123456789ab"})
     try:
-        removed = workshop.stop(client, quiet=True, keep_image=True)
+        removed = hub.stop(client, quiet=True, keep_image=True)
         assert mine.name in removed["volumes"] and other.name not in removed["volumes"]
         client.volumes.get(other.name)                              # still there
     finally:

@@ -71,7 +71,7 @@ def test_value_errors_stay_value_errors():
 
 def test_old_import_paths_still_work():
     from coursekit.debian import AptError
-    from coursekit.hubclient import HubError
-    from coursekit.instructor import PackError
-    from coursekit.workshop import WorkshopError
+    from coursekit.instructor.hubclient import HubError
+    from coursekit.instructor.pack import PackError
+    from coursekit.instructor.settings import WorkshopError
     assert all(issubclass(c, CourseError) for c in (AptError, HubError, PackError, WorkshopError))

@@ -1,13 +1,16 @@
 """Where exercise progress is kept, and that recording it never raises (on the workshop
 hub the package is a wheel inside root's Python: a learner's first passing check
-raised PermissionError from the progress file)."""
+raised PermissionError from the progress file).  Where the file is: coursekit/paths.py
+(tests/unit/test_paths.py)."""
 from coursekit import exercises as ex
+from coursekit import paths
 
 
 def test_a_checkout_keeps_progress_in_the_course_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSEKIT_PROGRESS", raising=False)
     (tmp_path / "notebooks").mkdir()
-    monkeypatch.setattr(ex, "ROOT", tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
     assert ex._progress_file() == tmp_path / ".coursekit" / "progress.json"
 
 
@@ -15,11 +18,12 @@ def test_an_installed_package_keeps_progress_in_the_learners_home(tmp_path, monk
     monkeypatch.delenv("COURSEKIT_PROGRESS", raising=False)
     site = tmp_path / "site-packages"          # no notebooks/ beside the package: a wheel
     site.mkdir()
-    monkeypatch.setattr(ex, "ROOT", site)
+    monkeypatch.setattr(paths, "ROOT", site)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert ex._progress_file() == tmp_path / "home" / ".coursekit" / "progress.json"
     assert ex._record("hello-run") is None
     assert "hello-run" in ex._progress_file().read_text()
+    assert not (site / ".coursekit").exists()
 
 
 def test_a_progress_file_that_cannot_be_written_is_a_note_not_a_traceback(tmp_path, monkeypatch):

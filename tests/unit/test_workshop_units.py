@@ -9,8 +9,9 @@ import nbformat
 import pytest
 import yaml
 
-from coursekit import instructor, workshop
-from coursekit.wheels import learner_requirements, pins
+from coursekit import errors
+from coursekit.instructor import boundary, cards, learners, settings, slides
+from coursekit.instructor.wheels import learner_requirements, pins
 
 ROOT = Path(__file__).resolve().parents[2]
 # the chart's defaults and schema, copied with their licence (workshop/z2jh-chart/README.md)
@@ -18,34 +19,34 @@ Z2JH = Path(os.environ.get("COURSEKIT_Z2JH", ROOT / "workshop" / "z2jh-chart"))
 
 
 def test_mem_bytes_units_and_clear_errors():
-    assert workshop.mem_bytes("1g") == 2**30
-    assert workshop.mem_bytes("768m") == 768 * 2**20
-    assert workshop.mem_bytes("1536M") == 1536 * 2**20
-    with pytest.raises(workshop.WorkshopError, match="not a size"):
-        workshop.mem_bytes("lots")
-    with pytest.raises(workshop.WorkshopError, match="below 256 MiB") as err:
-        workshop.mem_bytes("100m")
+    assert settings.mem_bytes("1g") == 2**30
+    assert settings.mem_bytes("768m") == 768 * 2**20
+    assert settings.mem_bytes("1536M") == 1536 * 2**20
+    with pytest.raises(errors.WorkshopError, match="not a size"):
+        settings.mem_bytes("lots")
+    with pytest.raises(errors.WorkshopError, match="below 256 MiB") as err:
+        settings.mem_bytes("100m")
     assert "1g" in err.value.fix
 
 
 def test_settings_from_env_and_a_bad_value():
-    s = workshop.Settings.from_env({"WORKSHOP_PORT": "9000", "WORKSHOP_MEM": "2g",
+    s = settings.Settings.from_env({"WORKSHOP_PORT": "9000", "WORKSHOP_MEM": "2g",
                                     "WORKSHOP_CPUS": "0.5"})
     assert (s.port, s.mem, s.cpus) == (9000, "2g", 0.5)
-    assert s.id.startswith("ws") and s.id != workshop.Settings().id
-    with pytest.raises(workshop.WorkshopError, match="WORKSHOP_PORT='eighty'"):
-        workshop.Settings.from_env({"WORKSHOP_PORT": "eighty"})
+    assert s.id.startswith("ws") and s.id != settings.Settings().id
+    with pytest.raises(errors.WorkshopError, match="WORKSHOP_PORT='eighty'"):
+        settings.Settings.from_env({"WORKSHOP_PORT": "eighty"})
 
 
 def test_learner_host_config_has_no_privileged_and_caps_swap():
-    cfg = workshop.learner_host_config(workshop.Settings(mem="1g", pids=500))
+    cfg = learners.learner_host_config(settings.Settings(mem="1g", pids=500))
     assert "privileged" not in cfg and "SYS_ADMIN" in cfg["cap_add"]
     assert cfg["memswap_limit"] == 2**30 and cfg["pids_limit"] == 500
     assert cfg["cgroupns"] == "private"
 
 
 def test_learner_names_are_per_workshop_and_user():
-    n = workshop.learner_names("ws1", "ada")
+    n = settings.learner_names("ws1", "ada")
     assert n == {"container": "ck-ws1-learner-ada", "engine_volume": "ck-ws1-engine-ada",
                  "home_volume": "ck-ws1-home-ada", "network": "ck-ws1-net-ada"}
 
@@ -62,7 +63,7 @@ def test_slide_types_follow_headings():
         nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("x = 1"),
         nbformat.v4.new_markdown_cell("## Part"), nbformat.v4.new_markdown_cell("### Detail"),
         nbformat.v4.new_markdown_cell("text")])
-    instructor.slide_types(nb)
+    slides.slide_types(nb)
     assert [c.metadata["slideshow"]["slide_type"] for c in nb.cells] == [
         "slide", "-", "slide", "subslide", "-"]
 
@@ -107,7 +108,7 @@ def test_z2jh_values_give_each_learner_an_engine_sidecar(z2jh):
     su = yaml.safe_load((ROOT / "workshop" / "z2jh-values.yaml").read_text())["singleuser"]
     engine = next(c for c in su["extraContainers"] if c["name"] == "engine")
     sock = next(a for a in engine["args"] if a.startswith("--host=")).split("=", 1)[1]
-    assert su["extraEnv"]["DOCKER_HOST"] == sock == "unix://" + workshop.ENGINE_SOCKET
+    assert su["extraEnv"]["DOCKER_HOST"] == sock == "unix://" + settings.ENGINE_SOCKET
     assert su["extraEnv"]["CK_ENGINE"] == "sidecar"
     shared = {m["name"] for m in engine["volumeMounts"]} & {
         m["name"] for m in su["storage"]["extraVolumeMounts"]}
@@ -194,7 +195,7 @@ def test_z2jh_hub_and_learners_run_the_pinned_jupyterhub():
 
 # --- who gets in: cards --------------------------------------------------------------------
 def test_card_passwords_are_readable_and_distinct():
-    seen = {workshop.card_password() for _ in range(200)}
+    seen = {cards.card_password() for _ in range(200)}
     assert len(seen) == 200
     for p in seen:
         assert re.fullmatch(r"[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}", p), p
@@ -202,30 +203,30 @@ def test_card_passwords_are_readable_and_distinct():
 
 
 def test_password_hashes_match_only_their_password():
-    stored = workshop.hash_password("k7mp-x3qa-9fzt")
+    stored = cards.hash_password("k7mp-x3qa-9fzt")
     assert stored.startswith("scrypt$") and "k7mp" not in stored
-    assert workshop.password_matches("k7mp-x3qa-9fzt", stored)
-    assert workshop.hash_password("k7mp-x3qa-9fzt") != stored          # salted
+    assert cards.password_matches("k7mp-x3qa-9fzt", stored)
+    assert cards.hash_password("k7mp-x3qa-9fzt") != stored          # salted
     for wrong in ("k7mp-x3qa-9fzT", "", "k7mp-x3qa-9fz"):
-        assert not workshop.password_matches(wrong, stored)
-    assert not workshop.password_matches("x", "plain-text-password")    # not a hash: refused
+        assert not cards.password_matches(wrong, stored)
+    assert not cards.password_matches("x", "plain-text-password")    # not a hash: refused
 
 
 def test_learner_names_from_a_count_or_a_list_and_bad_names_refused():
-    assert workshop.Settings(learners=3).card_names() == ["learner01", "learner02", "learner03"]
-    assert workshop.Settings(names=" Ada, bob ,cyd").card_names() == ["ada", "bob", "cyd"]
+    assert settings.Settings(learners=3).card_names() == ["learner01", "learner02", "learner03"]
+    assert settings.Settings(names=" Ada, bob ,cyd").card_names() == ["ada", "bob", "cyd"]
     for bad in ("ada,ada", "ada,instructor", "9lives", "a b", ","):
-        with pytest.raises(workshop.WorkshopError, match="not usable") as err:
-            workshop.Settings(names=bad).card_names()
+        with pytest.raises(errors.WorkshopError, match="not usable") as err:
+            settings.Settings(names=bad).card_names()
         assert "WORKSHOP_NAMES" in err.value.fix
 
 
 def test_trusted_room_is_an_explicit_flag():
-    assert workshop.Settings.from_env({}).trusted_room is False
-    assert workshop.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "1"}).trusted_room is True
-    assert workshop.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "no"}).trusted_room is False
-    with pytest.raises(workshop.WorkshopError, match="WORKSHOP_TRUSTED_ROOM='maybe'"):
-        workshop.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "maybe"})
+    assert settings.Settings.from_env({}).trusted_room is False
+    assert settings.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "1"}).trusted_room is True
+    assert settings.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "no"}).trusted_room is False
+    with pytest.raises(errors.WorkshopError, match="WORKSHOP_TRUSTED_ROOM='maybe'"):
+        settings.Settings.from_env({"WORKSHOP_TRUSTED_ROOM": "maybe"})
 
 
 class _Info:
@@ -244,7 +245,7 @@ class _Info:
     (["name=seccomp,profile=builtin", "name=rootless", "name=userns"], "2", False, "rootless"),
 ])
 def test_boundary_reads_the_engines_user_namespace_and_cgroup_version(opts, cgroup, isolated, why):
-    edge = workshop.boundary(_Info(SecurityOptions=opts, CgroupVersion=cgroup))
+    edge = boundary.boundary(_Info(SecurityOptions=opts, CgroupVersion=cgroup))
     assert edge.isolated is isolated
     assert str(edge).startswith("isolated" if isolated else "trusted room only")
     if why:
@@ -253,9 +254,9 @@ def test_boundary_reads_the_engines_user_namespace_and_cgroup_version(opts, cgro
 
 def test_the_hub_login_accepts_a_card_and_nothing_else():
     import asyncio
-    from coursekit.hubauth import CardAuthenticator
-    auth = CardAuthenticator(accounts={"ada": workshop.hash_password("aaaa-bbbb-cccc"),
-                                       "bob": workshop.hash_password("dddd-eeee-ffff")})
+    from coursekit.instructor.hubauth import CardAuthenticator
+    auth = CardAuthenticator(accounts={"ada": cards.hash_password("aaaa-bbbb-cccc"),
+                                       "bob": cards.hash_password("dddd-eeee-ffff")})
     login = lambda u, p: asyncio.run(auth.authenticate(None, {"username": u, "password": p}))
     assert login("ada", "aaaa-bbbb-cccc") == "ada"
     assert login("ADA", "aaaa-bbbb-cccc") == "ada"            # names are normalised, not new
@@ -265,29 +266,68 @@ def test_the_hub_login_accepts_a_card_and_nothing_else():
 
 
 def test_the_cards_sheet_escapes_and_holds_one_card_each():
-    sheet = workshop.cards_sheet("ws1", "http://10.0.0.5:8000", {"ada": "a<b", "bob": "pw2"})
+    sheet = cards.cards_sheet("ws1", "http://10.0.0.5:8000", {"ada": "a<b", "bob": "pw2"})
     assert sheet.count('class="card"') == 2 and "a&lt;b" in sheet and "http://10.0.0.5:8000" in sheet
 
 
 # --- each learner's own network and disk ----------------------------------------------------
 def test_disk_sizes_and_clear_errors():
-    assert workshop.disk_bytes("4g") == 4 * 2**30
-    assert workshop.disk_bytes("0") == 0                  # no per-learner file system
-    with pytest.raises(workshop.WorkshopError, match="below 512 MiB"):
-        workshop.disk_bytes("100m")
-    with pytest.raises(workshop.WorkshopError, match="not a size") as err:
-        workshop.disk_bytes("big")
+    assert settings.disk_bytes("4g") == 4 * 2**30
+    assert settings.disk_bytes("0") == 0                  # no per-learner file system
+    with pytest.raises(errors.WorkshopError, match="below 512 MiB"):
+        settings.disk_bytes("100m")
+    with pytest.raises(errors.WorkshopError, match="not a size") as err:
+        settings.disk_bytes("big")
     assert "WORKSHOP_DISK" in err.value.fix
 
 
 def test_free_subnet_skips_what_is_taken():
-    assert workshop.free_subnet("172.30.0.0/16", []) == "172.30.0.0/26"
-    assert workshop.free_subnet("172.30.0.0/16", ["172.30.0.0/26", "172.30.0.64/27"]) == "172.30.0.128/26"
-    assert workshop.free_subnet("172.30.0.0/16", ["172.16.0.0/12"]) is None    # all overlap
-    assert workshop.free_subnet("10.9.0.0/25", ["10.9.0.0/26", "fd00::/64"]) == "10.9.0.64/26"
+    assert learners.free_subnet("172.30.0.0/16", []) == "172.30.0.0/26"
+    assert learners.free_subnet("172.30.0.0/16", ["172.30.0.0/26", "172.30.0.64/27"]) == "172.30.0.128/26"
+    assert learners.free_subnet("172.30.0.0/16", ["172.16.0.0/12"]) is None    # all overlap
+    assert learners.free_subnet("10.9.0.0/25", ["10.9.0.0/26", "fd00::/64"]) == "10.9.0.64/26"
 
 
 def test_host_routes_are_cidrs_without_the_default_route():
     import ipaddress
-    routes = workshop._host_routes()
+    routes = learners._host_routes()
     assert routes and all(ipaddress.ip_network(r).prefixlen > 0 for r in routes)
+
+
+def test_the_instructor_package_imports_one_way():
+    """coursekit/instructor/: each module imports only modules listed before it in the
+    package's docstring (so no cycles), and the learner-facing modules none of it."""
+    import ast
+
+    import coursekit.instructor as pkg
+    order = re.findall(r"^- ``(\w+)``", pkg.__doc__, re.M)
+    here = Path(pkg.__file__).parent
+    assert sorted(order) == sorted(p.stem for p in here.glob("*.py") if p.stem != "__init__")
+    for i, name in enumerate(order):
+        tree = ast.parse((here / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module in order[:i], f"{name} imports .{node.module}, not listed before it"
+    for p in here.parent.glob("*.py"):
+        if p.name == "cli.py":                  # the instructor's commands start there
+            continue
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+                assert not any(n.split(".")[0] == "instructor" for n in names), \
+                    f"{p.name} (learner-facing) imports the instructor package"
+
+
+def test_the_learner_image_files_are_read_from_workshop():
+    """The image's Dockerfile and the files it holds verbatim are real files
+    (workshop/learner-image/), each one the image build copies."""
+    from coursekit.instructor import image
+    d = ROOT / "workshop" / "learner-image"
+    assert image.LEARNER_IMAGE_DIR == d
+    assert sorted(p.name for p in d.iterdir()) == sorted(["Dockerfile", *(n for n, _, _ in image.IMAGE_FILES)])
+    assert (d / "Dockerfile").read_text().startswith("FROM scratch\nCOPY rootfs/ /\n")
+    assert (d / "entrypoint.sh").read_text().startswith("#!/bin/sh\n")
+    assert os.access(d / "entrypoint.sh", os.X_OK)
+    assert ("entrypoint.sh", "usr/local/bin/ck-learner-start", 0o755) in image.IMAGE_FILES
+    assert 'ENTRYPOINT ["/usr/local/bin/ck-learner-start"]' in image.IMAGE_CHANGES
+    assert "docker:x:998:jovyan" in (d / "group").read_text()         # the socket's group (entrypoint)

@@ -20,7 +20,7 @@ import docker
 import pytest
 
 import coursekit as ck
-from coursekit import workshop
+from coursekit.instructor import boundary, image, learners, settings
 from coursekit.cgroups import read_on_host
 
 IMAGE = "coursekit/workshop-boundary:1"
@@ -32,7 +32,7 @@ LOADED: list[str] = []          # images this module put on the engine under tes
 @pytest.fixture(scope="module")
 def client():
     c = ck.connect()
-    edge = workshop.boundary(c)
+    edge = boundary.boundary(c)
     if not edge.isolated:
         if os.environ.get("COURSEKIT_REQUIRE_ISOLATED") == "1":
             pytest.fail(f"this run needs an isolated engine: {edge}")
@@ -60,7 +60,7 @@ def _ensure_image(client) -> None:
         local.images.get(IMAGE)
         built = False
     except docker.errors.ImageNotFound:
-        workshop.build_learner_base(local, IMAGE)
+        image.build_learner_base(local, IMAGE)
         built = True
     client.images.load(local.images.get(IMAGE).save(chunk_size=2**20, named=True))
     if built:
@@ -81,12 +81,12 @@ def host(client, script: str) -> str:
 @pytest.fixture(scope="module")
 def learner(client):
     _ensure_image(client)
-    s = workshop.Settings(mem=LIMIT, cpus=1.0, pids=1024)
+    s = settings.Settings(mem=LIMIT, cpus=1.0, pids=1024)
     box = client.containers.run(
         IMAGE, ["sleep", "3600"], entrypoint=["/usr/local/bin/ck-learner-start"],
-        environment=workshop.IMAGE_ENV, detach=True, name=ck.name("boundary-learner"),
-        labels=ck.labels(), mem_limit=workshop.mem_bytes(s.mem), nano_cpus=int(s.cpus * 1e9),
-        **workshop.learner_host_config(s))
+        environment=image.IMAGE_ENV, detach=True, name=ck.name("boundary-learner"),
+        labels=ck.labels(), mem_limit=settings.mem_bytes(s.mem), nano_cpus=int(s.cpus * 1e9),
+        **learners.learner_host_config(s))
     t0 = time.monotonic()
     try:
         # ready: the engine answers and the entrypoint has loaded the lab images
@@ -147,7 +147,7 @@ def test_writing_the_hosts_core_pattern_fails(client, learner):
 
 
 def test_the_learner_cannot_lift_their_own_limits(client, learner):
-    limits = {"memory.max": str(workshop.mem_bytes(LIMIT)), "pids.max": "1024",
+    limits = {"memory.max": str(settings.mem_bytes(LIMIT)), "pids.max": "1024",
               "cpu.max": "100000 100000"}
     assert {f: real_cgroup(client, learner, f) for f in limits} == limits
     # from a container of their own engine, with the engine's view of the cgroup files

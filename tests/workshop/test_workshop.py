@@ -27,8 +27,10 @@ from pathlib import Path
 import pytest
 
 import coursekit as ck
-from coursekit import workshop
-from coursekit.hubclient import HubError, Learner
+from coursekit import errors
+from coursekit.instructor import boundary, settings
+from coursekit.instructor import hub as workshop_hub
+from coursekit.instructor.hubclient import HubError, Learner
 from coursekit.labelling import SESSION_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,25 +117,25 @@ class Sampler(threading.Thread):
 def hub():
     client = ck.connect()
     before = inventory(client)
-    keep_image = any(t == workshop.LEARNER_IMAGE for i in client.images.list() for t in i.tags)
-    edge = workshop.boundary(client)
+    keep_image = any(t == settings.LEARNER_IMAGE for i in client.images.list() for t in i.tags)
+    edge = boundary.boundary(client)
     print(f"\nthis host's boundary: {edge}")
     # A host without a user namespace runs the test as the trusted room it would need to be.
-    s = workshop.Settings(port=ck.free_port(), mem=LIMIT, cpus=1.0, pids=1024,
+    s = settings.Settings(port=ck.free_port(), mem=LIMIT, cpus=1.0, pids=1024,
                           names=",".join(NAMES + ["dee", "eve"]), max_servers=4,
                           disk=DISK, trusted_room=not edge.isolated)
     t0 = time.monotonic()
-    state = workshop.start(s, client)
+    state = workshop_hub.start(s, client)
     measured["hub_start_s"] = round(time.monotonic() - t0, 1)
     yield {"state": state, "client": client, "before": before, "keep_image": keep_image,
            "url": f"http://127.0.0.1:{s.port}", "learners": {}, "kernels": {}}
-    workshop.stop(client, quiet=True, keep_image=keep_image)   # no-op after test_stop
+    workshop_hub.stop(client, quiet=True, keep_image=keep_image)   # no-op after test_stop
 
 
 def learner_container(hub, name):
     ws = hub["state"]["settings"]["id"]
-    found = hub["client"].containers.list(filters={"label": [f"{workshop.WORKSHOP_LABEL}={ws}",
-                                                             f"{workshop.LEARNER_LABEL}={name}"]})
+    found = hub["client"].containers.list(filters={"label": [f"{settings.WORKSHOP_LABEL}={ws}",
+                                                             f"{settings.LEARNER_LABEL}={name}"]})
     assert len(found) == 1, f"expected one running server container for {name}: {found}"
     return found[0]
 
@@ -141,16 +143,16 @@ def learner_container(hub, name):
 def test_a_host_without_a_user_namespace_is_refused_unless_the_room_is_trusted():
     """Runs before the hub starts: start() checks the boundary before it builds anything."""
     client = ck.connect()
-    edge = workshop.boundary(client)
+    edge = boundary.boundary(client)
     if edge.isolated:
         assert str(edge).startswith("isolated")
         return
     assert any("userns-remap" in r or "cgroup v1" in r for r in edge.reasons)
-    with pytest.raises(workshop.WorkshopError) as err:
-        workshop.start(workshop.Settings(port=ck.free_port(), names="ada"), client, quiet=True)
+    with pytest.raises(errors.WorkshopError) as err:
+        workshop_hub.start(settings.Settings(port=ck.free_port(), names="ada"), client, quiet=True)
     assert "cannot keep strangers apart" in str(err.value)
     assert "WORKSHOP_TRUSTED_ROOM=1" in err.value.fix and "userns-remap" in err.value.fix
-    assert workshop.read_state() is None                 # no hub state was written
+    assert workshop_hub.read_state() is None                 # no hub state was written
 
 
 def test_only_a_card_opens_its_own_account(hub):
@@ -164,8 +166,8 @@ def test_only_a_card_opens_its_own_account(hub):
         with pytest.raises(HubError, match="refused"):
             Learner(hub["url"], name, password).login()
     # the hub's secrets stay on the host, readable by root alone
-    assert oct(workshop.STATE.stat().st_mode & 0o777) == "0o700"
-    state_text = (workshop.STATE / "state.json").read_text()
+    assert oct(settings.STATE.stat().st_mode & 0o777) == "0o700"
+    state_text = (settings.STATE / "state.json").read_text()
     assert cards["ada"] not in state_text and "scrypt$" in state_text
 
 
@@ -189,7 +191,7 @@ def test_three_learners_log_in_and_run_the_hello_lesson(hub):
         sampler.done.set()
         sampler.join(5)
         driver = k.execute("print(client.info()['Driver'])").output.strip()
-        vols = workshop.learner_names(hub["state"]["settings"]["id"], name)
+        vols = settings.learner_names(hub["state"]["settings"]["id"], name)
         disk = {key: _du(volume_path(hub["client"].volumes.get(vols[key])))
                 for key in ("engine_volume", "home_volume")}
         measured["learners"][name] = {
@@ -230,7 +232,7 @@ def test_each_learner_has_their_own_engine_and_not_the_hosts(hub):
         lines = dict(line.split(" ", 1) for line in r.output.splitlines() if " " in line)
         ids[name] = lines["ENGINE"]
         assert lines["HOST_SOCKET"] == "False"
-        assert lines["DOCKER_HOST"] == "unix://" + workshop.ENGINE_SOCKET
+        assert lines["DOCKER_HOST"] == "unix://" + settings.ENGINE_SOCKET
     assert len(set(ids.values())) == 3 and host_id not in ids.values()
     for name, k in ks.items():
         r = k.execute("print(sorted(c.name for c in eng.containers.list(all=True)))")
@@ -284,7 +286,7 @@ def test_a_memory_hog_is_stopped_inside_its_learners_limit(hub):
         pytest.skip("needs the three learners")
     a, others = NAMES[0], NAMES[1:]
     box = learner_container(hub, a)
-    limit = workshop.mem_bytes(LIMIT)
+    limit = settings.mem_bytes(LIMIT)
     hc = box.attrs["HostConfig"]
     assert hc["Memory"] == hc["MemorySwap"] == limit        # the learner's limits, all three
     assert hc["CpuQuota"] == 100_000 and hc["CpuPeriod"] == 100_000    # 1 CPU
@@ -365,8 +367,8 @@ def test_filling_the_disk_stops_at_the_learners_quota(hub):
     ks = hub["kernels"]
     if len(ks) < 3:
         pytest.skip("needs the three learners")
-    quota = workshop.disk_bytes(DISK)
-    host_free = shutil.disk_usage(workshop.STATE).free
+    quota = settings.disk_bytes(DISK)
+    host_free = shutil.disk_usage(settings.STATE).free
     r = ks["bob"].execute("!dd if=/dev/zero of=/home/jovyan/fill bs=1M count=3072 2>&1 | grep -o 'No space.*'; "
                           "du -m /home/jovyan/fill; rm -f /home/jovyan/fill", timeout=120)
     assert "No space left on device" in r.output, r.output
@@ -376,7 +378,7 @@ def test_filling_the_disk_stops_at_the_learners_quota(hub):
                           "of=/fill bs=1M count=3072 2>&1 | grep -o \\'No space.*\\''], remove=True).decode())",
                           timeout=120)
     assert "No space left on device" in r.output, r.output
-    assert shutil.disk_usage(workshop.STATE).free > host_free - quota   # the host lost at most the quota
+    assert shutil.disk_usage(settings.STATE).free > host_free - quota   # the host lost at most the quota
     r = ks["bob"].execute("print(eng.containers.run(ck.BUSYBOX, 'echo still works', remove=True).decode())")
     assert "still works" in r.output, r.output
     measured["disk_quota"] = {"quota_mib": quota // 2**20, "home_fill_stopped_at_mib": written_mib}
@@ -452,7 +454,7 @@ def test_the_hub_caps_servers_and_a_learner_cannot_enter_anothers(hub):
                      headers={"Authorization": f"token {ada.token}"})
     assert r.status_code == 403, (r.status_code, r.text[:200])
     # and from inside ada's server: the hub's state directory is not there
-    r = hub["kernels"]["ada"].execute(f"import os; print('STATE', os.path.exists({str(workshop.STATE)!r}))")
+    r = hub["kernels"]["ada"].execute(f"import os; print('STATE', os.path.exists({str(settings.STATE)!r}))")
     assert "STATE False" in r.output, r.output
 
 
@@ -461,22 +463,22 @@ def test_reset_removes_one_learners_work_and_no_one_elses(hub):
         pytest.skip("needs the three learners")
     c, b = NAMES[2], NAMES[1]
     hub["kernels"][c].ws.close()
-    removed = workshop.reset_learner(c, hub["client"], quiet=True)
+    removed = workshop_hub.reset_learner(c, hub["client"], quiet=True)
     ws = hub["state"]["settings"]["id"]
     assert sorted(removed) == sorted([f"ck-{ws}-engine-{c}", f"ck-{ws}-home-{c}"])
     with pytest.raises(AssertionError):
         learner_container(hub, c)
     r = hub["kernels"][b].execute("print([x.name for x in eng.containers.list()])")
     assert "marker-bob" in r.output                         # bob's work untouched
-    with pytest.raises(workshop.WorkshopError, match="no learner"):
-        workshop.reset_learner("nobody-here", hub["client"], quiet=True)
+    with pytest.raises(errors.WorkshopError, match="no learner"):
+        workshop_hub.reset_learner("nobody-here", hub["client"], quiet=True)
 
 
 def test_idle_servers_are_culled(hub):
     """The hub runs jupyterhub-idle-culler (timeout from WORKSHOP_IDLE_TIMEOUT); here the
     same culler runs once more with a 1-second timeout and must stop the idle servers."""
     state, client = hub["state"], hub["client"]
-    services = workshop.api(state, "GET", "/services")
+    services = workshop_hub.api(state, "GET", "/services")
     assert "idle-culler" in services, services
     running = [n for n in NAMES[:2]]
     for n in running:
@@ -487,7 +489,7 @@ def test_idle_servers_are_culled(hub):
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         ws = state["settings"]["id"]
-        flt = {"label": [f"{workshop.WORKSHOP_LABEL}={ws}", workshop.LEARNER_LABEL]}
+        flt = {"label": [f"{settings.WORKSHOP_LABEL}={ws}", settings.LEARNER_LABEL]}
         deadline = time.monotonic() + 60
         while client.containers.list(filters=flt) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -500,11 +502,11 @@ def test_idle_servers_are_culled(hub):
 
 def test_stop_leaves_nothing_behind(hub):
     client = hub["client"]
-    removed = workshop.stop(client, quiet=True, keep_image=hub["keep_image"])
+    removed = workshop_hub.stop(client, quiet=True, keep_image=hub["keep_image"])
     after = inventory(client)
     for kind, ids in after.items():
         assert ids <= hub["before"][kind], f"left behind ({kind}): {ids - hub['before'][kind]}"
-    assert not workshop.STATE.exists()
+    assert not settings.STATE.exists()
     assert removed["containers"] or removed["volumes"]
     measured["removed"] = {k: len(v) for k, v in removed.items()}
     ARTIFACTS.mkdir(exist_ok=True)

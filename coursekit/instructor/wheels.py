@@ -13,9 +13,9 @@ import sys
 import tomllib
 from pathlib import Path
 
-from .errors import InvalidValue, PackError
+from ..errors import InvalidValue, PackError
+from ..paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # What a learner's notebook server needs (the workshop image installs only these; the
 # test tools -- nbval, pytest, playwright, jupyter-book -- stay on the instructor's side).

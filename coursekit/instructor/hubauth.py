@@ -1,13 +1,13 @@
 """The workshop hub's login: the names and passwords on the instructor's cards, nothing else.
 
-Loaded by ``workshop/jupyterhub_config.py``; the hub's state holds only scrypt hashes.
+Loaded by ``workshop/jupyterhub_config.py`` (as ``coursekit.instructor.hubauth.CardAuthenticator``); the hub's state holds only scrypt hashes.
 """
 from __future__ import annotations
 
 from jupyterhub.auth import Authenticator
 from traitlets import Dict
 
-from .workshop import password_matches
+from .cards import password_matches
 
 
 class CardAuthenticator(Authenticator):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import requests
 import websocket
 
-from .errors import HubError
+from ..errors import HubError
 
 
 @dataclass

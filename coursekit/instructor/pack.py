@@ -1,22 +1,17 @@
-"""Instructor commands: prepare once with network, teach without it.
+"""Prepare once with network, teach without it.
 
 - ``pack``   one archive: the lab images (``docker save``), the course's Python wheels
              (+ setuptools, to install the course itself), the workshop's proxy if
              installed, and a manifest with a SHA-256 per file;
 - ``load``   install from that archive with no network: checks every file against the
              manifest, ``docker load``s the images, creates/fills ``.venv`` with
-             ``pip install --no-index``;
-- ``reset``  one learner's course objects and progress (a laptop session, or a workshop
-             learner: see ``coursekit.workshop.reset_learner``);
-- ``slides`` reveal.js slides from the lesson notebooks (nbconvert), with reveal.js,
-             jQuery and RequireJS copied next to them, so they open offline.
+             ``pip install --no-index``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,17 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from .connect import connect
-from .errors import PackError
-from .images import BUSYBOX, REGISTRY_IMAGE, save_images
-from .progress import printer
-from .wheels import ROOT, collect_wheels, pins
+from ..connect import connect
+from ..errors import PackError
+from ..images import BUSYBOX, REGISTRY_IMAGE, save_images
+from ..paths import ROOT, build_wheels_dir, node_dir, wheels_dir
+from ..progress import printer
+from .wheels import collect_wheels, pins
 
-VENDOR = ROOT / "workshop" / "vendor"
-SLIDES_TEMPLATE = ROOT / "workshop" / "slides_template"
 PACK_FORMAT = 1
-
-
 
 
 def _sha256(path: Path) -> str:
@@ -50,13 +42,13 @@ def pack(dest: Path, client=None, quiet: bool = False) -> Path:
     """Write the instructor's archive to ``dest`` (a ``.tar``); returns its path."""
     say = printer(quiet)
     client = client or connect()
-    from .images import ensure_images
+    from ..images import ensure_images
     ensure_images(client, quiet=quiet)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="coursekit-pack-") as tmp:
         stage = Path(tmp)
-        wheels = collect_wheels(ROOT / ".coursekit" / "wheels", quiet=quiet)
-        setuptools_dir = ROOT / ".coursekit" / "build-wheels"
+        wheels = collect_wheels(wheels_dir(), quiet=quiet)
+        setuptools_dir = build_wheels_dir()
         if not any([*setuptools_dir.glob("setuptools-*.whl"), *wheels.glob("setuptools-*.whl")]):
             subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:",
                             "-d", str(setuptools_dir), "setuptools>=77"], check=True)
@@ -66,7 +58,7 @@ def pack(dest: Path, client=None, quiet: bool = False) -> Path:
                 os.link(w, stage / "wheels" / w.name)
         say("Saving the lab images (docker save) ...")
         save_images(client, stage / "images" / "lab-images.tar")
-        node = ROOT / ".coursekit" / "node"
+        node = node_dir()
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         manifest = {
             "format": PACK_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -150,7 +142,7 @@ def load(archive: Path, venv: Path = ROOT / ".venv", client=None, python: str = 
                             "the pack may be for another Python version: make it with the same "
                             f"Python as here ({sys.version_info.major}.{sys.version_info.minor})")
         if manifest.get("proxy"):
-            node = ROOT / ".coursekit" / "node"
+            node = node_dir()
             shutil.rmtree(node, ignore_errors=True)
             shutil.copytree(where / "node", node, symlinks=True)
     # `make` then sees an up-to-date venv and does not try the network
@@ -169,71 +161,3 @@ def _cksum(path: Path) -> str:
     """What `cat FILE | cksum | cut -d' ' -f1` prints (the Makefile's venv stamp)."""
     return subprocess.run(f"cat '{path}' | cksum", shell=True, capture_output=True,
                           text=True, check=True).stdout.split()[0]
-
-
-def reset_session(session: str, progress: Path | None = None, client=None,
-                  quiet: bool = False) -> str:
-    """One learner on their own machine: remove the course objects of ``session`` and
-    their exercise progress.  Nothing of another session, nothing unlabelled."""
-    from .cleanup import cleanup
-    from .exercises import _progress_file
-    report = cleanup(client=client or connect(), session=session)
-    progress = progress or _progress_file()
-    had = progress.exists()
-    progress.unlink(missing_ok=True)
-    # The exercises' stored learner id and values: the next learner on this machine
-    # gets new names, so nothing of the previous learner's answers is theirs to see.
-    (progress.parent / "exercises.json").unlink(missing_ok=True)
-    text = f"{report}; progress {'removed: ' + str(progress) if had else 'was empty'}"
-    if not quiet:
-        print(text)
-    return text
-
-
-def slide_types(nb) -> None:
-    """Mark slides in place: a ``#``/``##`` heading starts a slide, ``###`` a sub-slide,
-    everything else continues the current one (the lesson source stays as it is)."""
-    for i, cell in enumerate(nb.cells):
-        src = cell.source.lstrip()
-        kind = "-"
-        if cell.cell_type == "markdown" and (src.startswith("# ") or src.startswith("## ")):
-            kind = "slide"
-        elif cell.cell_type == "markdown" and src.startswith("### "):
-            kind = "subslide"
-        if i == 0:
-            kind = "slide"
-        cell.metadata.setdefault("slideshow", {})["slide_type"] = kind
-
-
-def slides(out: Path = ROOT / "_build" / "slides", notebooks: list[Path] | None = None,
-           quiet: bool = False) -> list[Path]:
-    """reveal.js slides for each lesson (stored outputs included), openable offline."""
-    import nbformat
-    from nbconvert import SlidesExporter
-    notebooks = notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    out.mkdir(parents=True, exist_ok=True)
-    vendor = out / "vendor"
-    shutil.rmtree(vendor, ignore_errors=True)
-    shutil.copytree(VENDOR, vendor)
-    shutil.copy2(ROOT / "book" / "_static" / "vendor" / "require.js", vendor / "require.js")
-    exporter = SlidesExporter(template_name=SLIDES_TEMPLATE.name,
-                              extra_template_basedirs=[str(SLIDES_TEMPLATE.parent)],
-                              reveal_url_prefix="vendor/reveal.js", reveal_scroll=True,
-                              reveal_theme="white", jquery_url="vendor/jquery.min.js",
-                              require_js_url="vendor/require.js")
-    written = []
-    for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        slide_types(nb)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        # links to the book's pages point at the built site next to the slides
-        body = re.sub(r'href="\.\./book/([\w-]+)\.md', r'href="../html/book/\1.html', body)
-        target = out / f"{path.stem}.slides.html"
-        target.write_text(body)
-        written.append(target)
-        if not quiet:
-            print(f"  {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
-    if not quiet:
-        print(f"{len(written)} slide decks in {out}; open one in a browser (works offline); "
-              "press S for speaker notes")
-    return written

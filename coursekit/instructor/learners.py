@@ -1,0 +1,131 @@
+"""Each learner's share of the host: their own network, file system (a disk quota),
+volumes, and the privileges and limits of their container."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import docker
+
+from ..errors import WorkshopError
+from .settings import LEARNER_LABEL, STATE, Settings, disk_bytes, learner_names, mem_bytes, workshop_labels
+
+# What the inner dockerd needs, and no more (``--privileged`` adds everything else).
+CAPS = ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "MKNOD", "SYS_CHROOT", "SETFCAP",
+        "DAC_OVERRIDE"]
+SECURITY_OPT = ["seccomp=unconfined", "apparmor=unconfined"]
+
+
+def free_subnet(wanted: str, used: list[str], prefix: int = 26) -> str | None:
+    """The first /``prefix`` of ``wanted`` that overlaps none of ``used`` (CIDRs)."""
+    import ipaddress
+    taken = [ipaddress.ip_network(u, strict=False) for u in used if ":" not in u]
+    for sub in ipaddress.ip_network(wanted).subnets(new_prefix=prefix):
+        if not any(sub.overlaps(t) for t in taken):
+            return str(sub)
+    return None
+
+
+def _host_routes() -> list[str]:
+    """This host's IPv4 routes as CIDRs (from /proc/net/route), the default route left out."""
+    import ipaddress
+    import socket
+    import struct
+    out = []
+    for line in Path("/proc/net/route").read_text().splitlines()[1:]:
+        f = line.split()
+        dest, mask = (socket.inet_ntoa(struct.pack("<L", int(x, 16))) for x in (f[1], f[7]))
+        if mask != "0.0.0.0":
+            out.append(str(ipaddress.ip_network(f"{dest}/{mask}", strict=False)))
+    return out
+
+
+def learner_network(client, s: "Settings", user: str) -> str:
+    """The learner's own bridge network (a /26 of ``s.subnets``): their server is alone on
+    it, so a port they publish is reachable by them and the host (hub, proxy), no one else."""
+    name = learner_names(s.id, user)["network"]
+    try:
+        client.networks.get(name)
+        return name
+    except docker.errors.NotFound:
+        pass
+    used = _host_routes() + [c["Subnet"] for n in client.api.networks()
+                             for c in ((n.get("IPAM") or {}).get("Config") or []) if c.get("Subnet")]
+    subnet = free_subnet(s.subnets, used)
+    if subnet is None:
+        raise WorkshopError(f"no free /26 left in {s.subnets} for {user}'s network",
+                            "set WORKSHOP_SUBNETS to a larger or unused range, e.g. 10.213.0.0/16")
+    client.networks.create(name, driver="bridge", labels={**workshop_labels(s.id), LEARNER_LABEL: user},
+                           ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)]))
+    return name
+
+
+def disks_dir() -> Path:
+    """Where the learners' file systems are (image files and mount points)."""
+    return STATE / "disks"
+
+
+def learner_disk(s: "Settings", user: str) -> Path | None:
+    """The learner's own file system (``s.disk``, a sparse ext4 file, loop-mounted on the
+    host) holding their engine's storage and home: filling it stops at the quota."""
+    size = disk_bytes(s.disk)
+    if not size:
+        return None
+    img, mnt = disks_dir() / f"{user}.ext4", disks_dir() / user
+    if not os.path.ismount(mnt):
+        disks_dir().mkdir(parents=True, exist_ok=True)
+        if not img.exists():
+            with open(img, "wb") as f:
+                f.truncate(size)
+            _run(["mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1",
+                  str(img)], f"making {user}'s file system")
+        mnt.mkdir(exist_ok=True)
+        _run(["mount", "-o", "loop", str(img), str(mnt)], f"mounting {user}'s file system")
+    for sub in ("engine", "home"):
+        (mnt / sub).mkdir(exist_ok=True)
+    return mnt
+
+
+def release_disk(user: str, delete: bool) -> None:
+    """Unmount the learner's file system (its loop device goes with it); ``delete`` also
+    removes the file, i.e. all their work."""
+    img, mnt = disks_dir() / f"{user}.ext4", disks_dir() / user
+    if os.path.ismount(mnt):
+        _run(["umount", str(mnt)], f"unmounting {user}'s file system")
+    if delete:
+        img.unlink(missing_ok=True)
+        if mnt.is_dir():
+            mnt.rmdir()
+
+
+def _run(cmd: list[str], what: str) -> None:
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise WorkshopError(f"{what} failed: {' '.join(cmd)}: {(r.stderr or r.stdout).strip()[-300:]}",
+                            "the workshop needs root, loop devices and mkfs.ext4 for per-learner "
+                            "disks; or set WORKSHOP_DISK=0 (no disk quota)")
+
+
+def prepare_learner(client, s: "Settings", user: str) -> str:
+    """Before a learner's server starts: their network, file system and two labelled
+    volumes (engine storage, home) on it. Returns the network's name."""
+    names = learner_names(s.id, user)
+    net = learner_network(client, s, user)
+    disk = learner_disk(s, user)
+    for key, sub in (("engine_volume", "engine"), ("home_volume", "home")):
+        opts = {"type": "none", "o": "bind", "device": str(disk / sub)} if disk else None
+        try:
+            client.volumes.get(names[key])
+        except docker.errors.NotFound:
+            client.volumes.create(names[key], driver="local", driver_opts=opts,
+                                  labels={**workshop_labels(s.id), LEARNER_LABEL: user})
+    return net
+
+
+def learner_host_config(s: Settings) -> dict:
+    """The ``extra_host_config`` DockerSpawner gets: the inner engine's privileges and the
+    learner's limits (memory = memory+swap, so a hog is stopped, not swapped)."""
+    return {"cap_add": list(CAPS), "security_opt": list(SECURITY_OPT), "cgroupns": "private",
+            "pids_limit": s.pids, "memswap_limit": mem_bytes(s.mem),
+            "init": False}
