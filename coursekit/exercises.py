@@ -1231,6 +1231,284 @@ TASKS: list[Task] = [
          requires="{name} is running, and {path} in it is a file whose content is the line {word}.",
          setup=_setup_sleeper),
 ]
+
+# --- lesson 12: Dockerfiles with BuildKit -------------------------------------------------
+# Its checks read the built image's configuration (attrs), run it, copy files out of a
+# container created from it (never started), and search its history and `docker save`.
+def _built(client, p, problems, from_busybox=True):
+    """The task's image {tag}:1 (None, with a problem, if missing or not FROM busybox)."""
+    img = _get(client, "image", f"{p['tag']}:1")
+    if img is None:
+        problems.append(f"there is no image tagged {p['tag']}:1 (docker build -t {p['tag']}:1 ...)")
+        return None
+    base = _get(client, "image", BUSYBOX)
+    layers = base.attrs["RootFS"].get("Layers") or [] if base else []
+    if from_busybox and layers and (img.attrs["RootFS"].get("Layers") or [])[:len(layers)] != layers:
+        problems.append(f"{p['tag']}:1 is not built FROM the course's busybox ({BUSYBOX})")
+    return img
+
+
+def _run_args(client, img, args) -> str:
+    """What a container of ``img`` prints with ``args`` (None: the image's own CMD)."""
+    import docker
+    try:
+        return _run_image(client, img.id, args, timeout=20)[1].strip()
+    except docker.errors.APIError as err:       # the engine could not start args[0]
+        return f"(does not start: {str(err.explanation)[:60]})"
+
+
+def _c_build_entry(client, p, answer):
+    problems = []
+    img = _built(client, p, problems)
+    if img is None:
+        return problems
+    out, want = _run_args(client, img, None), f"{p['word']} hello"
+    if out != want:
+        problems.append(f"run with no arguments it prints {out!r}, not {want!r}")
+    out, want = _run_args(client, img, [p["arg"]]), f"{p['word']} {p['arg']}"
+    if out.startswith("(does not start"):
+        problems.append(f"run with the argument {p['arg']} it does not start: the argument replaced "
+                        f"the whole CMD, and the engine tried to run a program called {p['arg']}")
+    elif out != want:
+        problems.append(f"run with the argument {p['arg']} it prints {out!r}, not {want!r}")
+    return problems
+
+
+def _c_build_config(client, p, answer):
+    problems = []
+    img = _built(client, p, problems)
+    if img is None:
+        return problems
+    cfg = img.attrs["Config"]
+    if f"APP_MODE={p['mode']}" not in (cfg.get("Env") or []):
+        problems.append(f"APP_MODE={p['mode']} is not in the image's environment (Config.Env): "
+                        "a build argument is gone after the build")
+    if cfg.get("WorkingDir") != p["dir"]:
+        problems.append(f"the working folder (Config.WorkingDir) is {cfg.get('WorkingDir')!r}, not {p['dir']!r}")
+    if (cfg.get("User") or "").split(":")[0] != "65534":
+        problems.append(f"the container's user (Config.User) is {cfg.get('User') or 'root (unset)'!r}, not 65534")
+    if (cfg.get("Labels") or {}).get("course.team") != p["team"]:
+        problems.append(f"the label course.team is {(cfg.get('Labels') or {}).get('course.team')!r}, not {p['team']!r}")
+    return problems
+
+
+def _c_build_multi(client, p, answer):
+    import docker
+    import io
+    import tarfile
+    problems = []
+    img = _built(client, p, problems, from_busybox=False)
+    if img is None:
+        return problems
+    box = client.containers.create(img.id, ["none"], name=_name(f"ex-check-{random.randrange(10**6)}"),
+                                   labels=labels())       # never started: only its files are read
+    try:
+        try:
+            stream, _ = box.get_archive("/site/index.html")
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                member = tar.getmembers()[0]
+                text = tar.extractfile(member).read().decode(errors="replace").strip() if member.isfile() else None
+            if text != p["word"]:
+                problems.append(f"/site/index.html contains {text!r}, not {p['word']!r}")
+        except docker.errors.NotFound:
+            problems.append("there is no /site/index.html in the image")
+        try:
+            box.get_archive("/bin/busybox")
+            problems.append("the image still holds /bin/busybox, the build stage's tools: the final "
+                            "stage should start FROM scratch and copy only /site")
+        except docker.errors.NotFound:
+            pass
+    finally:
+        box.remove(force=True)
+    return problems
+
+
+def _c_build_secret(client, p, answer):
+    import hashlib
+    problems = []
+    img = _built(client, p, problems)
+    if img is None:
+        return problems
+    want = hashlib.sha256(p["token"].encode()).hexdigest()
+    out = _run_args(client, img, ["cat", "/token.sha"])
+    if out != want:
+        problems.append(f"/token.sha holds {out[:80]!r}, not the 64 hex digits of token.txt's SHA-256 alone"
+                        " (if the build said CACHED for that step, it reused a step run with another "
+                        "token: a secret is not part of BuildKit's cache key; build with --no-cache)")
+    if any(p["token"] in (row.get("CreatedBy") or "") for row in img.history()):
+        problems.append("the token is in the image's history (docker history --no-trunc): "
+                        "a build argument is recorded there")
+    elif p["token"].encode() in b"".join(img.save()):
+        problems.append("the token is in a layer of the image (docker save): a file copied in "
+                        "stays in its layer, even if a later step deletes it")
+    return problems
+
+
+def _c_build_order(client, p, answer):
+    problems = []
+    img = _built(client, p, problems)
+    if img is None:
+        return problems
+    out = _run_args(client, img, None)
+    if out != p["word"]:
+        problems.append(f"run with no arguments it prints {out[:60]!r}, not {p['word']!r}: app.txt must "
+                        "still be copied to /app/app.txt (and CMD kept)")
+    base = _get(client, "image", BUSYBOX)
+    rows = [r.get("CreatedBy") or "" for r in img.history()]      # newest first
+    rows = rows[:len(rows) - len(base.history())] if base else rows
+    install = [i for i, r in enumerate(rows) if f"installing {p['pkg']}" in r]
+    if not install:
+        problems.append(f"the install step (RUN echo installing {p['pkg']} ...) is missing")
+    elif any(i > install[0] for i, r in enumerate(rows) if "COPY" in r):     # older: before it
+        problems.append("the install step runs after a COPY: an edit to app.txt makes it run again")
+    return problems
+
+
+def _setup_order(client, p):
+    d = Path(p["dir"])
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "Dockerfile").write_text(f"FROM {BUSYBOX}\nCOPY app.txt /app/app.txt\n{INSTALL.format(pkg=p['pkg'])}\n"
+                                  'CMD ["cat", "/app/app.txt"]\n')
+    (d / "app.txt").write_text(p["word"] + "\n")
+
+
+def _setup_secret(client, p):
+    Path(p["dir"]).mkdir(parents=True, exist_ok=True)
+    (Path(p["dir"]) / "token.txt").write_text(p["token"])
+
+
+def _cli_build(dockerfile: str, flags: str = "") -> str:
+    """Answer code: build P["tag"]:1 with the CLI (BuildKit) from Python, the Dockerfile on
+    stdin (no context needed)."""
+    return ('import subprocess\n'
+            f'dockerfile = f\'{dockerfile}\'\n'
+            f'done = subprocess.run(["docker", "build", {flags}"-t", f"{{P[\'tag\']}}:1", *ck.cli_labels().split(), "-"],\n'
+            '                      input=dockerfile, text=True, capture_output=True, check=True)')
+
+
+ENTRY = 'FROM {{ck.BUSYBOX}}\\n{lines}'
+SECRET_RUN = ('RUN --mount=type=secret,id={P["id"]} sha256sum /run/secrets/{P["id"]} | cut -c1-64 '
+              '> /token.sha\\n')
+SECRET_FLAG = '"--no-cache", "--secret", f"id={P[\'id\']},src={P[\'dir\']}/token.txt", '
+MULTI = ('FROM {{ck.BUSYBOX}} AS build\\nRUN mkdir /site && echo {word} > /site/index.html\\n'
+         'FROM {final}\\nCOPY --from=build /site{src} /site{dst}\\n')
+CONFIG = ('FROM {{ck.BUSYBOX}}\\n{env}\\n{workdir}\\n{user}LABEL course.team={{P["team"]}}\\n')
+CONFIG_OK = dict(env='ENV APP_MODE={P["mode"]}', workdir='WORKDIR {P["dir"]}', user="USER 65534\\n")
+ORDER = 'FROM {{ck.BUSYBOX}}\\n{first}\\n{then}\\nCMD ["cat", "/app/app.txt"]\\n'
+INSTALL = "RUN echo installing {pkg} && sleep 1 && echo {pkg} > /deps.txt"
+ORDER_SDK = ('from pathlib import Path\n'
+             '(Path(P["dir"]) / "Dockerfile").write_text(f\'{dockerfile}\')\n'
+             'client.images.build(path=P["dir"], tag=f"{{P[\'tag\']}}:1", labels=ck.labels(), rm=True)')
+SDK_CTX = ('from pathlib import Path\n'
+           '(Path(P["dir"]) / "Dockerfile").write_text(f\'FROM {{ck.BUSYBOX}}\\n{lines}\')\n'
+           'client.images.build(path=P["dir"], tag=f"{{P[\'tag\']}}:1", labels=ck.labels(), rm=True{kw})')
+
+TASKS += [
+    Task("build-entrypoint", "12_dockerfiles", "easy",
+         "Build an image {tag}:1 from the course's busybox such that `docker run {tag}:1` prints "
+         "`{word} hello` and `docker run {tag}:1 {arg}` prints `{word} {arg}`.",
+         lambda r: {"tag": _name("ex-build-entrypoint"), "word": r.choice(WORDS),
+                    "arg": r.choice(["north", "south", "east", "west"])},
+         _c_build_entry,
+         "Lesson 12's three images: which instruction's words stay when docker run is given arguments, "
+         "and which one's are replaced by them? Use the exec form (a JSON list) for both.",
+         BUILD.format(dockerfile=ENTRY.format(lines='ENTRYPOINT ["echo", "{P["word"]}"]\\nCMD ["hello"]\\n'),
+                      tag="{P['tag']}:1"),
+         [(BUILD.format(dockerfile=ENTRY.format(lines='CMD ["echo", "{P["word"]}", "hello"]\\n'),
+                        tag="{P['tag']}:1"), "does not start"),
+          (BUILD.format(dockerfile=ENTRY.format(lines='ENTRYPOINT echo {P["word"]} hello\\n'),
+                        tag="{P['tag']}:1"), "with the argument"),
+          (BUILD.format(dockerfile=ENTRY.format(lines='ENTRYPOINT ["echo", "{P["word"]}", "hello"]\\n'),
+                        tag="{P['tag']}:1"), "with the argument"),
+          (BUILD.format(dockerfile=ENTRY.format(lines='ENTRYPOINT ["echo", "{P["word"]}"]\\n'),
+                        tag="{P['tag']}:1"), "with no arguments")],
+         requires="{tag}:1 exists, built FROM the course's busybox; run with no arguments it prints only "
+                  "`{word} hello`, run with the one argument {arg} it prints only `{word} {arg}`."),
+    Task("build-config", "12_dockerfiles", "medium",
+         "Build an image {tag}:1 from the course's busybox whose containers start in the folder {dir}, "
+         "as the user 65534, with the environment variable APP_MODE={mode}; label the image "
+         "course.team={team}.",
+         lambda r: {"tag": _name("ex-build-config"), "dir": f"/srv/{r.choice(WORDS)}",
+                    "mode": r.choice(["production", "staging", "debug"]), "team": r.choice(WORDS)},
+         _c_build_config,
+         "Four instructions of lesson 12's configuration table: one for the environment (not ARG: it ends "
+         "with the build), one for the folder, one for the user, one for metadata. docker inspect "
+         "--format '{{json .Config}}' shows what you got.",
+         BUILD.format(dockerfile=CONFIG.format(**CONFIG_OK), tag="{P['tag']}:1"),
+         [(BUILD.format(dockerfile=CONFIG.format(**{**CONFIG_OK, "env": 'ARG APP_MODE={P["mode"]}'}),
+                        tag="{P['tag']}:1"), "not in the image's environment"),
+          (BUILD.format(dockerfile=CONFIG.format(**{**CONFIG_OK, "workdir": 'RUN mkdir -p {P["dir"]} && cd {P["dir"]}'}),
+                        tag="{P['tag']}:1"), "the working folder"),
+          (BUILD.format(dockerfile=CONFIG.format(**{**CONFIG_OK, "user": ""}), tag="{P['tag']}:1"),
+           "the container's user"),
+          (BUILD.format(dockerfile=CONFIG.format(**CONFIG_OK).replace("course.team", "team"),
+                        tag="{P['tag']}:1"), "the label course.team")],
+         requires="{tag}:1 exists, built FROM the course's busybox, and its configuration has APP_MODE={mode} "
+                  "in its environment, {dir} as working folder, 65534 as user and the label course.team={team}."),
+    Task("build-multistage", "12_dockerfiles", "medium",
+         "Build an image {tag}:1 with a multi-stage Dockerfile: a first stage, FROM the course's busybox, "
+         "writes the word {word} into /site/index.html; the final image holds that /site/index.html and "
+         "none of busybox's tools.",
+         lambda r: {"tag": _name("ex-build-multistage"), "word": r.choice(WORDS)},
+         _c_build_multi,
+         "Lesson 12's multi-stage build: give the first stage a name (FROM ... AS NAME), start the last "
+         "stage from the empty image, and copy the folder across from the named stage (a flag of COPY).",
+         _cli_build(MULTI.format(word='{P["word"]}', final="scratch", src="", dst="")),
+         [(_cli_build('FROM {ck.BUSYBOX}\\nRUN mkdir /site && echo {P["word"]} > /site/index.html\\n'),
+           "still holds /bin/busybox"),
+          (_cli_build(MULTI.format(word='{P["word"]}', final="{ck.BUSYBOX}", src="", dst="")),
+           "still holds /bin/busybox"),
+          (_cli_build(MULTI.format(word='{P["word"]}', final="scratch", src="/index.html", dst="-index.html")),
+           "there is no /site/index.html"),
+          (_cli_build(MULTI.format(word="hello", final="scratch", src="", dst="")), "contains 'hello'")],
+         requires="{tag}:1 exists, its /site/index.html contains only {word}, and it has no /bin/busybox."),
+    Task("build-secret", "12_dockerfiles", "hard",
+         "The task wrote a token into {dir}/token.txt. Build an image {tag}:1 from the course's busybox "
+         "whose file /token.sha holds the token's SHA-256 (the 64 hex digits alone), computed during "
+         "the build, while the token itself is in no layer and not in the image's history. Give the "
+         "build secret the id {id} (your own: a neighbour's build of the same Dockerfile at the same "
+         "moment could be merged with yours).",
+         lambda r: {"tag": _name("ex-build-secret"), "dir": _tmp("ex-build-secret-ctx"),
+                    "token": f"{r.getrandbits(128):032x}", "id": f"token-{r.getrandbits(24):06x}"},
+         _c_build_secret,
+         "Lesson 12's build secrets: of the three ways it tried, only one left the token in neither "
+         "docker history nor docker save. It needs BuildKit, so the CLI (the SDK's builder has no "
+         "RUN --mount). `sha256sum FILE | cut -c1-64` prints the digits alone; --no-cache makes sure the step "
+         "reads your token, not a cached result of someone else's.",
+         _cli_build('FROM {ck.BUSYBOX}\\n' + SECRET_RUN, SECRET_FLAG),
+         [(SDK_CTX.format(lines='COPY token.txt /t\\nRUN sha256sum /t | cut -c1-64 > /token.sha\\nRUN rm /t\\n', kw=""),
+           "in a layer of the image"),
+          (SDK_CTX.format(lines='ARG TOKEN\\nRUN echo -n $TOKEN | sha256sum | cut -c1-64 > /token.sha\\n',
+                          kw=', buildargs={"TOKEN": P["token"]}'), "in the image's history"),
+          (_cli_build('FROM {ck.BUSYBOX}\\n' + SECRET_RUN.replace(" | cut -c1-64", ""), SECRET_FLAG),
+           "not the 64 hex digits")],
+         requires="{tag}:1 exists, built FROM the course's busybox; a container of it prints the SHA-256 of "
+                  "token.txt's content with `cat /token.sha`; the token is in none of its history rows "
+                  "and nowhere in `docker save` of it.",
+         setup=_setup_secret),
+    Task("build-order", "12_dockerfiles", "medium",
+         "The task wrote a build context into {dir}: its Dockerfile copies app.txt, then runs a slow "
+         "install of {pkg}. Reorder it so that an edit to app.txt no longer makes the install run again, "
+         "and build it as {tag}:1. The image still prints app.txt.",
+         lambda r: {"tag": _name("ex-build-order"), "dir": _tmp("ex-build-order-ctx"), "word": r.choice(WORDS),
+                    "pkg": r.choice(["libfoo", "libbar", "libbaz"])},
+         _c_build_order,
+         "Lesson 12's cache demo: a step runs again when anything before it changed. Which of the two "
+         "steps changes more often, and which should come first? docker history lists the steps, newest first.",
+         ORDER_SDK.format(dockerfile=ORDER.format(first=INSTALL.format(pkg='{P["pkg"]}'),
+                                                  then="COPY app.txt /app/app.txt")),
+         [('client.images.build(path=P["dir"], tag=f"{P[\'tag\']}:1", labels=ck.labels(), rm=True)',
+           "runs after a COPY"),
+          (ORDER_SDK.format(dockerfile=ORDER.format(first="COPY . /app/", then=INSTALL.format(pkg='{P["pkg"]}'))),
+           "runs after a COPY"),
+          (ORDER_SDK.format(dockerfile=ORDER.format(first=INSTALL.format(pkg='{P["pkg"]}'), then="RUN mkdir /app")),
+           "must still be copied"),
+          (ORDER_SDK.format(dockerfile=ORDER.format(first="COPY app.txt /app/app.txt", then="RUN true")),
+           "the install step")],
+         requires="{tag}:1 exists, built FROM the course's busybox; run with no arguments it prints {word} "
+                  "(app.txt); its history has the install of {pkg}, and no COPY before it.",
+         setup=_setup_order),
+]
 TASKS_BY_ID = {t.id: t for t in TASKS}
 
 # The same solutions with the CLI, ``{key}`` being the task's values (``P_<task>[key]``);
@@ -1274,6 +1552,19 @@ CLI = {
                    "docker exec {name} touch {path}",
     "life-update": "docker update --memory {mem}m --memory-swap {mem}m {name}",
     "life-cp": "f=$(mktemp)\necho {word} > $f\ndocker cp $f {name}:{path}\nrm $f",
+    # lesson 12
+    "build-entrypoint": "printf 'FROM coursekit/busybox:1\\nENTRYPOINT [\"echo\", \"{word}\"]\\nCMD [\"hello\"]\\n' "
+                        "| docker build -t {tag}:1 -",
+    "build-config": "printf 'FROM coursekit/busybox:1\\nENV APP_MODE={mode}\\nWORKDIR {dir}\\nUSER 65534\\n"
+                    "LABEL course.team={team}\\n' | docker build -t {tag}:1 -",
+    "build-multistage": "printf 'FROM coursekit/busybox:1 AS build\\nRUN mkdir /site && echo {word} > /site/index.html\\n"
+                        "FROM scratch\\nCOPY --from=build /site /site\\n' | docker build -t {tag}:1 -",
+    "build-secret": "printf 'FROM coursekit/busybox:1\\nRUN --mount=type=secret,id={id} "
+                    "sha256sum /run/secrets/{id} | cut -c1-64 > /token.sha\\n' "
+                    "| docker build --no-cache --secret id={id},src={dir}/token.txt -t {tag}:1 -",
+    "build-order": "printf 'FROM coursekit/busybox:1\\nRUN echo installing {pkg} && sleep 1 && echo {pkg} > /deps.txt\\n"
+                   "COPY app.txt /app/app.txt\\nCMD [\"cat\", \"/app/app.txt\"]\\n' > {dir}/Dockerfile\n"
+                   "docker build -t {tag}:1 {dir}",
 }
 
 
@@ -1528,6 +1819,7 @@ LESSON_TITLES = {
     "03_namespaces": "Namespaces", "04_cgroups": "Control groups", "05_docker_run": "Running containers",
     "06_images_and_build": "Images", "07_cleaning_up": "Cleaning up", "08_registries": "Registries",
     "09_docker_without_sudo": "Docker without sudo", "10_container_lifecycle": "Container lifecycle",
+    "12_dockerfiles": "Dockerfiles with BuildKit",
 }
 ANSWER_PLACEHOLDER = "# Your answer here: CLI (!docker ...) or SDK (client.containers.run(...)).\n"
 
