@@ -983,8 +983,8 @@ COMPOSE_SOL = ('import subprocess\n'
                'file = Path(P["dir"]) / "compose.yaml"\n'
                'file.write_text(f"services:\\n  {{P[\'service\']}}:\\n    image: coursekit/busybox:1\\n"\n'
                '                f"    command: sleep 3600{init}\\n")\n'
-               'subprocess.run(["docker", "compose", "-p", P["name"], "-f", str(file), "up", "-d",\n'
-               '                "--scale", {scale}], check=True, capture_output=True)')
+               'up = subprocess.run(["docker", "compose", "-p", P["name"], "-f", str(file), "up", "-d",\n'
+               '                     "--scale", {scale}], check=True, capture_output=True)')
 
 
 TASKS: list[Task] = [
