@@ -880,6 +880,106 @@ def _put(content: str = 'f"{P[\'word\']}\\n"', folder: str = 'P["path"].rsplit("
             f'c.put_archive({folder}, buf.getvalue()){then}')
 
 
+# --- lesson 11: Networks and Compose (checks, set-ups, answer code) -----------------------
+def _c_net_alias(client, p, answer):
+    problems = []
+    net = _get(client, "network", p["net"])
+    if net is None:
+        problems.append(f"there is no network named {p['net']} (docker network ls shows the names)")
+    elif net.attrs.get("Driver") != "bridge":
+        problems.append(f"{net.name} has the driver {net.attrs.get('Driver')}, not bridge")
+    c = _container(client, p, problems)
+    if c is None or net is None:
+        return problems
+    nets = c.attrs["NetworkSettings"]["Networks"] or {}
+    if net.name not in nets:
+        problems.append(f"{c.name} is not on {net.name} (its networks: {', '.join(nets) or 'none'}): "
+                        f"start it with --network {net.name}")
+    elif p["alias"] not in (nets[net.name].get("Aliases") or []):
+        problems.append(f"{c.name} has no alias {p['alias']} on {net.name}")
+    if _running(c, problems) and not problems:
+        ip = nets[net.name]["IPAddress"]
+        code, out = _run_quiet(client, f"nslookup {p['alias']}", network=net.name)
+        if code != 0 or ip not in out:
+            problems.append(f"a container on {net.name} does not resolve {p['alias']} to {ip}: {out.strip()[-80:]!r}")
+    return problems
+
+
+def _c_net_connect(client, p, answer):
+    c, problems = _task_container(client, p)
+    if c is None:
+        return problems
+    again = f"docker rm -f {p['name']}, then run the task's show cell again to start over"
+    if p.get("id") and c.id != p["id"]:
+        problems.append(f"{c.name} is a new container, not the one the task started: docker network connect "
+                        f"adds a network to a running container ({again})")
+    elif c.status == "running" and p.get("started") and c.attrs["State"]["StartedAt"] != p["started"]:
+        problems.append(f"{c.name} was restarted since the task started it (its StartedAt changed): "
+                        f"connecting needs no restart ({again})")
+    nets = c.attrs["NetworkSettings"]["Networks"] or {}
+    if _get(client, "network", p["net"]) is None:
+        problems.append(f"there is no network named {p['net']} (docker network ls shows the names)")
+    elif p["net"] not in nets:
+        problems.append(f"{c.name} is not on {p['net']} (its networks: {', '.join(nets) or 'none'})")
+    if "bridge" not in nets:
+        problems.append(f"{c.name} is no longer on the default bridge (bridge): it must keep it ({again})")
+    _running(c, problems, "run the task's show cell again to start it; connecting needs no stop")
+    return problems
+
+
+def _setup_envfile(client, p):
+    Path(p["file"]).write_text(f"# the app's settings\nMODE=production\nCOLOR={p['color']}\nLEVEL={p['level']}\n")
+
+
+def _c_net_envfile(client, p, answer):
+    problems = []
+    c = _container(client, p, problems)
+    if c is None or not _running(c, problems):
+        return problems
+    code, out = c.exec_run("env")
+    env = dict(line.split("=", 1) for line in out.decode(errors="replace").splitlines() if "=" in line)
+    for key, want in (("COLOR", p["color"]), ("LEVEL", p["level"]), ("MODE", p["mode"])):
+        if key not in env:
+            problems.append(f"its processes' environment has no {key}" + ("" if key == "MODE" else f" (from {p['file']})"))
+        elif env[key] != want:
+            problems.append(f"{key} is {env[key]!r} in it, not {want!r}")
+    return problems
+
+
+def _c_net_compose(client, p, answer):
+    problems = []
+    mine = client.containers.list(all=True, filters={"label": f"com.docker.compose.project={p['name']}"})
+    if not mine:
+        return [f"there is no Compose project named {p['name']} (no container has the label "
+                f"com.docker.compose.project={p['name']}; docker compose ls lists projects)"]
+    by_service: dict[str, list] = {}
+    for c in mine:
+        by_service.setdefault(c.labels.get("com.docker.compose.service", "?"), []).append(c)
+    boxes = by_service.get(p["service"])
+    if not boxes:
+        return [f"the project has no service {p['service']} (its services: {', '.join(sorted(by_service))})"]
+    running = [c for c in boxes if c.status == "running"]
+    if len(running) != p["n"]:
+        problems.append(f"{len(running)} containers of {p['service']} are running, not {p['n']}")
+    if any(not c.attrs["HostConfig"].get("Init") for c in boxes):
+        problems.append(f"{p['service']} runs without init: true (HostConfig.Init is not set)")
+    return problems
+
+
+NET_CREATE = 'net = client.networks.create(P["net"], labels=ck.labels())\n'
+NET_ALIAS = ('network=P["net"], networking_config={P["net"]: client.api.create_endpoint_config('
+             'aliases=[P["alias"]])}, ')
+ENV_READ = ('lines = open(P["file"]).read().splitlines()\n'
+            'settings = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))\n')
+COMPOSE_SOL = ('import subprocess\n'
+               'from pathlib import Path\n'
+               'file = Path(P["dir"]) / "compose.yaml"\n'
+               'file.write_text(f"services:\\n  {{P[\'service\']}}:\\n    image: coursekit/busybox:1\\n"\n'
+               '                f"    command: sleep 3600{init}\\n")\n'
+               'up = subprocess.run(["docker", "compose", "-p", P["name"], "-f", str(file), "up", "-d",\n'
+               '                     "--scale", {scale}], check=True, capture_output=True)')
+
+
 TASKS: list[Task] = [
     Task("hello-run", "01_hello_container", "easy",
          "Run a container named {name} from the course's busybox image that prints only the kernel "
@@ -1230,6 +1330,77 @@ TASKS: list[Task] = [
           (_put(then='\nc.kill()'), "not running")],
          requires="{name} is running, and {path} in it is a file whose content is the line {word}.",
          setup=_setup_sleeper),
+    # --- lesson 11: Networks and Compose
+    Task("net-alias", "11_networks_compose", "easy",
+         "Create a user-defined network named {net}. Start a container named {name} on it (sleep 3600, in "
+         "the background) that the other containers of {net} also reach under the extra name {alias}.",
+         lambda r: {"net": _name("ex-net-alias-net"), "alias": r.choice(["db", "cache", "api", "queue", "store"])},
+         _c_net_alias,
+         "Lesson 11 started web2 on its own network with a second name: `docker run --help | grep network` "
+         "lists both flags. The SDK's containers.run() takes network= and networking_config=, a dict from "
+         "the network's name to client.api.create_endpoint_config(aliases=[...]).",
+         NET_CREATE + _sleep(NET_ALIAS),
+         [(NET_CREATE + _sleep(), "is not on"),
+          (NET_CREATE + _sleep('network=P["net"], '), "has no alias"),
+          (_sleep(), "there is no network named"),
+          *[(NET_CREATE + code, phrase) for code, phrase in _stopped(NET_ALIAS, "true")]],
+         requires="{net} is a bridge network, {name} is running on it with the alias {alias}, and a container "
+                  "on {net} resolves {alias} to {name}'s address there."),
+    Task("net-connect", "11_networks_compose", "medium",
+         "The task started {name} (sleep 3600) on the default bridge. Create a network named {net} and "
+         "connect the running {name} to it too: it keeps its place on the default bridge, and is neither "
+         "recreated nor restarted.",
+         lambda r: {"net": _name("ex-net-connect-net")}, _c_net_connect,
+         "Lesson 11 added the running probe to a second network with one `docker network` command "
+         "(`docker network --help` lists them); the SDK's Network object has a method of the same name, "
+         "which takes the container.",
+         NET_CREATE + 'net.connect(P["name"])',
+         [(NET_CREATE, "is not on"),
+          ('client.containers.get(P["name"]).remove(force=True)\n' + NET_CREATE + _sleep('network=P["net"], '),
+           "is a new container"),
+          (NET_CREATE + 'net.connect(P["name"])\nclient.networks.get("bridge").disconnect(P["name"])',
+           "no longer on the default bridge"),
+          (NET_CREATE + 'net.connect(P["name"])\nclient.containers.get(P["name"]).restart(timeout=0)',
+           "was restarted")],
+         requires="{name} is the container the task started, running since then without a restart, and "
+                  "attached to both the default bridge and the bridge network {net}.",
+         setup=_setup_sleeper),
+    Task("net-envfile", "11_networks_compose", "easy",
+         "The task wrote the settings file {file} (one NAME=VALUE a line). Start a container named {name} "
+         "(sleep 3600, in the background) with every setting of that file in its environment, except "
+         "MODE, which must be {mode} in it.",
+         lambda r: {"file": _tmp("ex-net-envfile.env"), "mode": r.choice(["debug", "staging", "test"]),
+                    "color": r.choice(WORDS), "level": str(r.randrange(2, 9))},
+         _c_net_envfile,
+         "Lesson 11's section on -e and --env-file passed a file and one more setting in one docker run; "
+         "when both set a name, one of them wins. The SDK has no env file: read it into a dict for "
+         "environment=, then change MODE.",
+         ENV_READ + _sleep('environment={**settings, "MODE": P["mode"]}, '),
+         [(ENV_READ + _sleep('environment=settings, '), "MODE is 'production'"),
+          (_sleep('environment={"MODE": P["mode"]}, '), "has no COLOR"),
+          *_stopped('environment={"MODE": P["mode"]}, ')],
+         requires="{name} is running and the environment of its processes has COLOR and LEVEL as in {file}, "
+                  "and MODE={mode}.",
+         setup=_setup_envfile),
+    Task("net-compose", "11_networks_compose", "hard",
+         "Run a Compose project named {name} with one service, {service}: the lab image coursekit/busybox:1 "
+         "running sleep 3600, with init: true, scaled to {n} running containers.",
+         lambda r: {"service": r.choice(["api", "worker", "cache", "queue"]), "n": 3,   # fixed: ex.cleanup() counts them
+                    "dir": _tmp("ex-net-compose-dir")},
+         _c_net_compose,
+         "Lesson 11's Compose section: docker compose -p NAME names the project, and up -d has a flag that "
+         "runs several containers of one service. The compose file's service needs image, command and "
+         "init. You may write the file into the task's folder {dir}.",
+         COMPOSE_SOL.format(init="\\n    init: true", scale='f"{P[\'service\']}={P[\'n\']}"'),
+         [(COMPOSE_SOL.format(init="", scale='f"{P[\'service\']}={P[\'n\']}"'), "without init"),
+          (COMPOSE_SOL.format(init="\\n    init: true", scale='f"{P[\'service\']}=1"'), "are running, not"),
+          (COMPOSE_SOL.format(init="\\n    init: true", scale='f"{P[\'service\']}={P[\'n\']}"').replace(
+              '"-p", P["name"]', '"-p", P["name"] + "x"'), "there is no Compose project"),
+          (COMPOSE_SOL.format(init="\\n    init: true", scale='f"{P[\'service\']}={P[\'n\']}"').replace(
+              "{P['service']}:", "app:").replace("f\"{P['service']}=", 'f"app='), "has no service")],
+         requires="{n} running containers carry the labels com.docker.compose.project={name} and "
+                  "com.docker.compose.service={service}, each running with init (HostConfig.Init).",
+         setup=_setup_open_dir),
 ]
 
 # --- lesson 12: Dockerfiles with BuildKit -------------------------------------------------
@@ -1565,6 +1736,14 @@ CLI = {
     "build-order": "printf 'FROM coursekit/busybox:1\\nRUN echo installing {pkg} && sleep 1 && echo {pkg} > /deps.txt\\n"
                    "COPY app.txt /app/app.txt\\nCMD [\"cat\", \"/app/app.txt\"]\\n' > {dir}/Dockerfile\n"
                    "docker build -t {tag}:1 {dir}",
+    "net-alias": "docker network create {net}\n"
+                 "docker run -d --name {name} --network {net} --network-alias {alias} coursekit/busybox:1 sleep 3600",
+    "net-connect": "docker network create {net}\n"
+                   "docker network connect {net} {name}",
+    "net-envfile": "docker run -d --name {name} --env-file {file} -e MODE={mode} coursekit/busybox:1 sleep 3600",
+    "net-compose": "printf 'services:\\n  {service}:\\n    image: coursekit/busybox:1\\n    command: sleep 3600\\n"
+                   "    init: true\\n' > {dir}/compose.yaml\n"
+                   "docker compose -p {name} -f {dir}/compose.yaml up -d --scale {service}={n}",
 }
 
 
@@ -1799,6 +1978,14 @@ def cleanup(task_id: str | None = None):
                 except docker.errors.APIError:
                     pass
     for pre in _prefixes():
+        for n in client.networks.list(names=None, filters={"name": pre}):
+            if n.name.startswith(mine):
+                try:
+                    n.remove()
+                    removed.append(n.name)
+                except (docker.errors.NotFound, docker.errors.APIError):
+                    pass
+    for pre in _prefixes():
         for v in client.volumes.list(filters={"name": pre}):
             if v.name.startswith(mine):
                 try:
@@ -1810,6 +1997,9 @@ def cleanup(task_id: str | None = None):
         if "dir" in p and Path(p["dir"]).name.startswith(tuple(_prefixes())) and Path(p["dir"]).exists():
             shutil.rmtree(p["dir"], ignore_errors=True)
             removed.append(p["dir"])
+        if "file" in p and Path(p["file"]).name.startswith(tuple(_prefixes())) and Path(p["file"]).is_file():
+            Path(p["file"]).unlink()
+            removed.append(p["file"])
     return f"exercises: removed {len(removed)} objects"
 
 
@@ -1820,6 +2010,7 @@ LESSON_TITLES = {
     "06_images_and_build": "Images", "07_cleaning_up": "Cleaning up", "08_registries": "Registries",
     "09_docker_without_sudo": "Docker without sudo", "10_container_lifecycle": "Container lifecycle",
     "12_dockerfiles": "Dockerfiles with BuildKit",
+    "11_networks_compose": "Networks and Compose",
 }
 ANSWER_PLACEHOLDER = "# Your answer here: CLI (!docker ...) or SDK (client.containers.run(...)).\n"
 

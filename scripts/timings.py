@@ -70,7 +70,7 @@ def instructor_md(text: str) -> str:
             prev = lesson.group(1) if lesson else None
         out.append(line)
     text = "\n".join(out)
-    return re.sub(r"^## Schedule \(.*\)$", f"## Schedule (one afternoon: {hm(clock)}, breaks included)",
+    return re.sub(r"^## Schedule \(.*\)$", f"## Schedule (one day: {hm(clock)}, breaks included)",
                   text, flags=re.M)
 
 

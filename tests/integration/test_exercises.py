@@ -34,7 +34,8 @@ def _mine(client, task_id=None):
              if c.name.startswith(pre)]
             + [t for i in image_summaries(client) for t in i.get("RepoTags") or []
                if t.startswith(pre) or (task_id in (None, "reg-push") and t.startswith(regs))]
-            + [v.name for v in client.volumes.list(filters={"name": pre}) if v.name.startswith(pre)])
+            + [v.name for v in client.volumes.list(filters={"name": pre}) if v.name.startswith(pre)]
+            + [n.name for n in client.networks.list(filters={"name": pre}) if n.name.startswith(pre)])
 
 
 @pytest.fixture
