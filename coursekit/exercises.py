@@ -631,17 +631,24 @@ def _task_container(client, p):
     return c, ([] if c else [f"there is no container named {p['name']}: run the task's show cell again to start it"])
 
 
+def _kept_in_place(c, p, new_why: str, restart_why: str) -> list[str]:
+    """The task's own container, neither replaced nor restarted since the task started it
+    (tasks whose point is changing a running container in place)."""
+    again = f"docker rm -f {p['name']}, then run the task's show cell again to start over"
+    if p.get("id") and c.id != p["id"]:
+        return [f"{c.name} is a new container, not the one the task started: {new_why} ({again})"]
+    if c.status == "running" and p.get("started") and c.attrs["State"]["StartedAt"] != p["started"]:
+        return [f"{c.name} was restarted since the task started it (its StartedAt changed): "
+                f"{restart_why} ({again})"]
+    return []
+
+
 def _c_life_update(client, p, answer):
     c, problems = _task_container(client, p)
     if c is None:
         return problems
-    again = f"docker rm -f {p['name']}, then run the task's show cell again to start over"
-    if p.get("id") and c.id != p["id"]:
-        problems.append(f"{c.name} is a new container, not the one the task started: docker update changes "
-                        f"a container in place ({again})")
-    elif c.status == "running" and p.get("started") and c.attrs["State"]["StartedAt"] != p["started"]:
-        problems.append(f"{c.name} was restarted since the task started it (its StartedAt changed): "
-                        f"docker update needs no restart ({again})")
+    problems += _kept_in_place(c, p, "docker update changes a container in place",
+                               "docker update needs no restart")
     hc = c.attrs["HostConfig"]
     mem = hc.get("Memory") or 0
     if mem != p["mem"] * MiB:
@@ -909,20 +916,16 @@ def _c_net_connect(client, p, answer):
     c, problems = _task_container(client, p)
     if c is None:
         return problems
-    again = f"docker rm -f {p['name']}, then run the task's show cell again to start over"
-    if p.get("id") and c.id != p["id"]:
-        problems.append(f"{c.name} is a new container, not the one the task started: docker network connect "
-                        f"adds a network to a running container ({again})")
-    elif c.status == "running" and p.get("started") and c.attrs["State"]["StartedAt"] != p["started"]:
-        problems.append(f"{c.name} was restarted since the task started it (its StartedAt changed): "
-                        f"connecting needs no restart ({again})")
+    problems += _kept_in_place(c, p, "docker network connect adds a network to a running container",
+                               "connecting needs no restart")
     nets = c.attrs["NetworkSettings"]["Networks"] or {}
     if _get(client, "network", p["net"]) is None:
         problems.append(f"there is no network named {p['net']} (docker network ls shows the names)")
     elif p["net"] not in nets:
         problems.append(f"{c.name} is not on {p['net']} (its networks: {', '.join(nets) or 'none'})")
     if "bridge" not in nets:
-        problems.append(f"{c.name} is no longer on the default bridge (bridge): it must keep it ({again})")
+        problems.append(f"{c.name} is no longer on the default bridge (bridge): it must keep it (docker rm -f "
+                        f"{p['name']}, then run the task's show cell again to start over)")
     _running(c, problems, "run the task's show cell again to start it; connecting needs no stop")
     return problems
 
@@ -1406,17 +1409,18 @@ TASKS: list[Task] = [
 # --- lesson 12: Dockerfiles with BuildKit -------------------------------------------------
 # Its checks read the built image's configuration (attrs), run it, copy files out of a
 # container created from it (never started), and search its history and `docker save`.
-def _built(client, p, problems, from_busybox=True):
-    """The task's image {tag}:1 (None, with a problem, if missing or not FROM busybox)."""
+def _built(client, p, from_busybox=True):
+    """The task's image {tag}:1 and the problems found so far: (None, [why]) if it is
+    missing; a problem if it is not FROM busybox."""
+    problems: list[str] = []
     img = _get(client, "image", f"{p['tag']}:1")
     if img is None:
-        problems.append(f"there is no image tagged {p['tag']}:1 (docker build -t {p['tag']}:1 ...)")
-        return None
+        return None, [f"there is no image tagged {p['tag']}:1 (docker build -t {p['tag']}:1 ...)"]
     base = _get(client, "image", BUSYBOX)
     layers = base.attrs["RootFS"].get("Layers") or [] if base else []
     if from_busybox and layers and (img.attrs["RootFS"].get("Layers") or [])[:len(layers)] != layers:
         problems.append(f"{p['tag']}:1 is not built FROM the course's busybox ({BUSYBOX})")
-    return img
+    return img, problems
 
 
 def _run_args(client, img, args) -> str:
@@ -1429,8 +1433,7 @@ def _run_args(client, img, args) -> str:
 
 
 def _c_build_entry(client, p, answer):
-    problems = []
-    img = _built(client, p, problems)
+    img, problems = _built(client, p)
     if img is None:
         return problems
     out, want = _run_args(client, img, None), f"{p['word']} hello"
@@ -1446,8 +1449,7 @@ def _c_build_entry(client, p, answer):
 
 
 def _c_build_config(client, p, answer):
-    problems = []
-    img = _built(client, p, problems)
+    img, problems = _built(client, p)
     if img is None:
         return problems
     cfg = img.attrs["Config"]
@@ -1467,8 +1469,7 @@ def _c_build_multi(client, p, answer):
     import docker
     import io
     import tarfile
-    problems = []
-    img = _built(client, p, problems, from_busybox=False)
+    img, problems = _built(client, p, from_busybox=False)
     if img is None:
         return problems
     box = client.containers.create(img.id, ["none"], name=_name(f"ex-check-{random.randrange(10**6)}"),
@@ -1496,8 +1497,7 @@ def _c_build_multi(client, p, answer):
 
 def _c_build_secret(client, p, answer):
     import hashlib
-    problems = []
-    img = _built(client, p, problems)
+    img, problems = _built(client, p)
     if img is None:
         return problems
     want = hashlib.sha256(p["token"].encode()).hexdigest()
@@ -1516,8 +1516,7 @@ def _c_build_secret(client, p, answer):
 
 
 def _c_build_order(client, p, answer):
-    problems = []
-    img = _built(client, p, problems)
+    img, problems = _built(client, p)
     if img is None:
         return problems
     out = _run_args(client, img, None)
