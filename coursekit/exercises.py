@@ -159,11 +159,16 @@ def _joined(client, mode: str, target) -> bool:
     return other is not None and other.id == target.id
 
 
+def _check_box(client, image: str, cmd=None, **kw):
+    """A container a check creates (labelled, named per learner, never the learner's)."""
+    return client.containers.create(image, cmd, name=_name(f"ex-check-{random.randrange(10**6)}"),
+                                    labels=labels(), **kw)
+
+
 def _run_image(client, image: str, cmd=None, timeout: float = 30, **kw) -> tuple[int, str]:
     """Run ``image`` once as a check helper (labelled, removed, never hangs): (exit code, output)."""
     import requests
-    box = client.containers.create(image, cmd, name=_name(f"ex-check-{random.randrange(10**6)}"),
-                                   labels=labels(), **kw)
+    box = _check_box(client, image, cmd, **kw)
     try:
         box.start()
         try:
@@ -1472,8 +1477,7 @@ def _c_build_multi(client, p, answer):
     img, problems = _built(client, p, from_busybox=False)
     if img is None:
         return problems
-    box = client.containers.create(img.id, ["none"], name=_name(f"ex-check-{random.randrange(10**6)}"),
-                                   labels=labels())       # never started: only its files are read
+    box = _check_box(client, img.id, ["none"])       # never started: only its files are read
     try:
         try:
             stream, _ = box.get_archive("/site/index.html")
