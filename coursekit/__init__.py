@@ -14,7 +14,7 @@ from .cleanup import cleanup
 from .connect import connect, engine_address
 from .dashboard import dashboard
 from .errors import CourseError, DockerUnavailable, ImageUnavailable, PortBusy, RegistryError
-from .images import BUSYBOX, REGISTRY_IMAGE, ensure_images
+from .images import BUSYBOX, PYTHON, REGISTRY_IMAGE, ensure_images
 from .labelling import cli_labels, label_filter, labels, name, session
 from .ports import free_port
 from .registry import start_registry
@@ -22,7 +22,7 @@ from .registry import start_registry
 __all__ = [
     "connect", "engine_address", "ensure_images", "start_registry", "cleanup", "dashboard",
     "session", "labels", "cli_labels", "label_filter", "name", "free_port",
-    "BUSYBOX", "REGISTRY_IMAGE",
+    "BUSYBOX", "REGISTRY_IMAGE", "PYTHON",
     "CourseError", "DockerUnavailable", "ImageUnavailable", "PortBusy", "RegistryError",
 ]
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ from .progress import Progress
 
 BUSYBOX = "coursekit/busybox:1"
 REGISTRY_IMAGE = "coursekit/registry:2"
+PYTHON = "coursekit/python:1"
 SOURCE_LABEL = "coursekit.source"
 OFFLINE_ENV = "COURSEKIT_OFFLINE"
 
@@ -179,6 +180,79 @@ def _registry_offline() -> tuple[str, dict, str]:
     return dockerfile, files, str(binary)
 
 
+# Debian 12's Python 3.11, only what `import ctypes, tarfile, socket` needs at run time.
+PYTHON_SUITE = "bookworm"
+PYTHON_DEBS = ["python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib",
+               "libc6", "libffi8", "zlib1g", "libexpat1"]
+# Parts of those packages a lab never runs: docs, charset converters, big stdlib packages.
+PYTHON_PRUNE = ("usr/share/", "usr/lib/x86_64-linux-gnu/gconv/", "etc/", "usr/lib/binfmt.d/",
+                "sbin/", "usr/bin/pydoc", "usr/bin/zipdetails",
+                *(f"usr/lib/python3.11/{d}/" for d in (
+                    "test", "pydoc_data", "lib2to3", "idlelib", "ensurepip", "tkinter",
+                    "unittest", "asyncio", "email", "distutils", "multiprocessing", "xmlrpc",
+                    "http", "urllib", "xml", "sqlite3", "dbm", "curses", "wsgiref")),
+                "usr/lib/python3.11/turtle.py", "usr/lib/python3.11/_pydecimal.py",
+                "usr/lib/python3.11/pydoc.py")
+
+
+def python_debs(cache: Path | None = None) -> list[Path]:
+    """The .debs of :data:`PYTHON_DEBS`, from the cache folder when all are there (no
+    network), else fetched from Debian 12 once (through coursekit.debian) and kept."""
+    from . import debian
+    dest = (cache or debian.CACHE) / f"debs-{PYTHON_SUITE}"
+    have = [sorted(dest.glob(f"{name}_*.deb")) for name in PYTHON_DEBS]
+    if all(have):
+        return [found[-1] for found in have]
+    return debian.fetch_debs(PYTHON_DEBS, dest, suite=PYTHON_SUITE)
+
+
+def rootfs_files(root: Path, prune: tuple[str, ...] = ()) -> dict[str, Path]:
+    """``{"rootfs/<path>": file}`` for every file under ``root`` but the pruned ones
+    (prefixes relative to ``root``); a symbolic link becomes a copy of its target."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_dir() or rel.startswith(prune) or "__pycache__" in rel:
+            continue
+        target = path
+        while target.is_symlink():           # links are absolute or relative to root
+            link = os.readlink(target)
+            target = root / link.lstrip("/") if link.startswith("/") else target.parent / link
+        if target.is_file():
+            files["rootfs/" + rel] = target
+    return files
+
+
+def _python_offline() -> tuple[str, dict, str]:
+    import tempfile
+
+    from . import debian
+    bb = find_busybox()
+    if bb is None:
+        raise MissingTool("no static busybox binary", "Debian/Ubuntu: sudo apt install busybox-static")
+    try:
+        debs = python_debs()
+    except (debian.AptError, OSError) as err:
+        raise MissingTool(f"Debian 12's Python packages could not be fetched ({err})",
+                          "run `sudo .venv/bin/python -m coursekit doctor --fix` once online")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = debian.extract(debs, Path(tmp) / "root")
+        files: dict = {k: (v.read_bytes(), v.stat().st_mode & 0o777)
+                       for k, v in rootfs_files(root, PYTHON_PRUNE).items()}
+    dockerfile = (
+        "FROM scratch\n"
+        "COPY rootfs/ /\n"
+        "COPY busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        'RUN ["/bin/busybox", "mkdir", "-p", "/tmp", "/root"]\n'
+        'RUN ["/bin/busybox", "chmod", "1777", "/tmp"]\n'
+        'RUN ["/bin/busybox", "ln", "-s", "python3.11", "/usr/bin/python3"]\n'
+        "COPY passwd /etc/passwd\nCOPY group /etc/group\n"
+        'CMD ["python3"]\n')
+    files.update({"busybox": bb, "passwd": PASSWD.encode(), "group": GROUP.encode()})
+    return dockerfile, files, f"Debian 12 packages ({', '.join(d.name for d in debs[:1])} ...) and {bb}"
+
+
 @dataclass(frozen=True)
 class LabImage:
     tag: str
@@ -193,6 +267,8 @@ LAB_IMAGES = {
                       "a 2 MB shell image: sh, ps, httpd, nc, unshare, nsenter ..."),
     REGISTRY_IMAGE: LabImage(REGISTRY_IMAGE, "registry:2", _registry_offline,
                              "docker-registry", "the course registry (distribution 2.x)"),
+    PYTHON: LabImage(PYTHON, "", _python_offline, "busybox-static",
+                     "Debian 12's Python 3.11 (ctypes, tarfile) and busybox, ~25 MB"),
 }
 
 
@@ -298,8 +374,8 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
             return f"present ({src})"
     if offline is None:
         offline = os.environ.get(OFFLINE_ENV, "") not in ("", "0")
-    pull_error = "skipped: offline mode"
-    if not offline:
+    pull_error = "skipped: offline mode" if lab.upstream else "always built from Debian packages"
+    if not offline and lab.upstream:
         try:
             with Progress(f"Pulling {lab.upstream}", quiet=quiet) as p:
                 _pull(client, lab.upstream, p)
@@ -353,7 +429,7 @@ def ensure_images(client: docker.DockerClient | None = None, offline: bool | Non
 
 
 def save_images(client: docker.DockerClient, path: Path,
-                tags: tuple[str, ...] = (BUSYBOX, REGISTRY_IMAGE)) -> Path:
+                tags: tuple[str, ...] = (BUSYBOX, REGISTRY_IMAGE, PYTHON)) -> Path:
     """``docker save TAG... -o path`` through the API (one tar holding all ``tags``)."""
     res = client.api._get(client.api._url("/images/get"), params={"names": list(tags)},
                           stream=True)

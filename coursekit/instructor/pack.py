@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..connect import connect
 from ..errors import PackError
-from ..images import BUSYBOX, REGISTRY_IMAGE, save_images
+from ..images import BUSYBOX, PYTHON, REGISTRY_IMAGE, save_images
 from ..paths import ROOT, build_wheels_dir, node_dir, wheels_dir
 from ..progress import printer
 from .wheels import collect_wheels, pins
@@ -63,7 +63,7 @@ def pack(dest: Path, client=None, quiet: bool = False) -> Path:
         manifest = {
             "format": PACK_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "pins": pins(),
-            "images": {t: client.images.get(t).id for t in (BUSYBOX, REGISTRY_IMAGE)},
+            "images": {t: client.images.get(t).id for t in (BUSYBOX, REGISTRY_IMAGE, PYTHON)},
             "files": {str(p.relative_to(stage)): _sha256(p) for p in files},
             "proxy": (node / "node_modules" / ".bin" / "configurable-http-proxy").exists(),
         }

@@ -32,7 +32,7 @@ def test_pack_holds_images_wheels_and_a_manifest(pack_file, client):
         dist = pin.split("==")[0].lower().replace("-", "_")
         assert any(os.path.basename(w).lower().startswith(dist + "-") for w in wheels), pin
     assert any("coursekit-" in w for w in wheels) and any("setuptools-" in w for w in wheels)
-    assert manifest["images"] == {t: client.images.get(t).id for t in (ck.BUSYBOX, ck.REGISTRY_IMAGE)}
+    assert manifest["images"] == {t: client.images.get(t).id for t in (ck.BUSYBOX, ck.REGISTRY_IMAGE, ck.PYTHON)}
     assert set(manifest["files"]) == {f for f in files
                                       if f != "manifest.json" and not f.startswith("node/")}
 

@@ -65,3 +65,19 @@ def test_handmade_image_is_a_docker_save_tar_declaring_its_os():
     assert manifest[0]["RepoTags"] == ["ck-x-win:1"]
     assert config["os"] == "windows" and config["config"]["Labels"]["coursekit.course"] == "linux-containers"
     assert config["rootfs"]["diff_ids"] == ["sha256:" + hashlib.sha256(layer).hexdigest()]
+
+
+def test_rootfs_files_prunes_and_copies_links(tmp_path: Path):
+    from coursekit.images import rootfs_files
+    (tmp_path / "usr/lib").mkdir(parents=True)
+    (tmp_path / "usr/share/doc").mkdir(parents=True)
+    (tmp_path / "usr/lib/libx.so.1.2").write_bytes(b"lib")
+    (tmp_path / "usr/lib/libx.so.1").symlink_to("libx.so.1.2")             # relative link
+    (tmp_path / "lib64").mkdir()
+    (tmp_path / "lib64/ld.so").symlink_to("/usr/lib/libx.so.1.2")           # absolute: in root
+    (tmp_path / "usr/share/doc/README").write_text("docs")
+    (tmp_path / "usr/lib/__pycache__").mkdir()
+    (tmp_path / "usr/lib/__pycache__/m.pyc").write_bytes(b"pyc")
+    files = rootfs_files(tmp_path, prune=("usr/share/",))
+    assert sorted(files) == ["rootfs/lib64/ld.so", "rootfs/usr/lib/libx.so.1", "rootfs/usr/lib/libx.so.1.2"]
+    assert {f.read_bytes() for f in files.values()} == {b"lib"}
