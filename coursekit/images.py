@@ -244,7 +244,7 @@ def _python_offline() -> tuple[str, dict, str]:
         "COPY rootfs/ /\n"
         "COPY busybox /bin/busybox\n"
         'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
-        'RUN ["/bin/busybox", "mkdir", "-p", "/tmp", "/root"]\n'
+        'RUN ["/bin/busybox", "mkdir", "-p", "/tmp", "/root", "/lab"]\n'
         'RUN ["/bin/busybox", "chmod", "1777", "/tmp"]\n'
         'RUN ["/bin/busybox", "ln", "-s", "python3.11", "/usr/bin/python3"]\n'
         "COPY passwd /etc/passwd\nCOPY group /etc/group\n"
