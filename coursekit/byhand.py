@@ -128,12 +128,26 @@ def rootfs_tar(client: docker.DockerClient) -> bytes:
 
 def start_lab(client: docker.DockerClient, lab_name: str, rootfs: bytes | None = None, **privs):
     """A lab container (``coursekit/python:1``, ``sleep infinity``) holding
-    /lab/container.py and /lab/rootfs.tar; ``privs`` default to :func:`privileges`."""
+    /lab/container.py (this module's copy) and /lab/rootfs.tar; ``privs`` default to
+    :func:`privileges`."""
     lab = client.containers.run(PYTHON, "sleep infinity", detach=True, name=lab_name,
                                 labels=labels(), **(privs or privileges(client)))
     lab.put_archive("/", tar_bytes({"lab/container.py": PROGRAM.encode(),
                                     "lab/rootfs.tar": rootfs or rootfs_tar(client)}))
     return lab
+
+
+def wait_started(lab, timeout: float = 30) -> list[int]:
+    """Wait until a container made by hand in ``lab`` has started its command (its first
+    process is no longer the Python program or ``unshare``); its PIDs as the lab sees them."""
+    from .engine import wait_until
+
+    def started():
+        return [pid for pid in inner_pids(lab)
+                if lab.exec_run(f"cat /proc/{pid}/comm").output.decode().strip()
+                not in ("python3", "unshare", "")]
+    wait_until(started, timeout)
+    return started()
 
 
 def inner_pids(lab) -> list[int]:

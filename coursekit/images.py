@@ -248,8 +248,11 @@ def _python_offline() -> tuple[str, dict, str]:
         'RUN ["/bin/busybox", "chmod", "1777", "/tmp"]\n'
         'RUN ["/bin/busybox", "ln", "-s", "python3.11", "/usr/bin/python3"]\n'
         "COPY passwd /etc/passwd\nCOPY group /etc/group\n"
+        "COPY container.py /lab/container.py\n"
         'CMD ["python3"]\n')
-    files.update({"busybox": bb, "passwd": PASSWD.encode(), "group": GROUP.encode()})
+    from .byhand import PROGRAM      # lesson 15's program, for its exercises' CLI solutions
+    files.update({"busybox": bb, "passwd": PASSWD.encode(), "group": GROUP.encode(),
+                  "container.py": PROGRAM.encode()})
     return dockerfile, files, f"Debian 12 packages ({', '.join(d.name for d in debs[:1])} ...) and {bb}"
 
 
@@ -268,7 +271,7 @@ LAB_IMAGES = {
     REGISTRY_IMAGE: LabImage(REGISTRY_IMAGE, "registry:2", _registry_offline,
                              "docker-registry", "the course registry (distribution 2.x)"),
     PYTHON: LabImage(PYTHON, "", _python_offline, "busybox-static",
-                     "Debian 12's Python 3.11 (ctypes, tarfile) and busybox, ~25 MB"),
+                     "Debian 12's Python 3.11 (ctypes, tarfile), busybox and lesson 15's container.py, ~25 MB"),
 }
 
 
