@@ -214,7 +214,7 @@ hand_pids = Task(
          "own, below the lab's, that allows it at most {pids} processes.",
     params=lambda r: {"pids": r.choice([12, 16, 24, 30])},
     check=check_hand_pids,
-    hint="Lesson 15's program writes pids.max from its third argument. A --pids-limit on the lab "
+    hint="Lesson 15's program writes pids.max from its third argument. A process limit on the lab "
          "container limits the lab's own group, not a group made below it.",
     requires="{name} runs coursekit/python:1; a process in it has a PID namespace of its own and is "
              "in a cgroup below the lab's whose pids.max is {pids}.",
