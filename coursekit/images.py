@@ -261,7 +261,7 @@ class LabImage:
     tag: str
     upstream: str            # the official image pulled when Docker Hub answers
     offline: Callable[[], tuple[str, dict, str]]
-    apt_package: str         # the Debian package that provides the offline ingredient
+    apt_package: str         # the Debian package(s, space-separated) the offline build needs
     about: str
 
 
@@ -270,7 +270,8 @@ LAB_IMAGES = {
                       "a 2 MB shell image: sh, ps, httpd, nc, unshare, nsenter ..."),
     REGISTRY_IMAGE: LabImage(REGISTRY_IMAGE, "registry:2", _registry_offline,
                              "docker-registry", "the course registry (distribution 2.x)"),
-    PYTHON: LabImage(PYTHON, "", _python_offline, "busybox-static",
+    # debian-archive-keyring: apt verifies Debian 12's packages with it (Ubuntu lacks it)
+    PYTHON: LabImage(PYTHON, "", _python_offline, "busybox-static debian-archive-keyring",
                      "Debian 12's Python 3.11 (ctypes, tarfile), busybox and lesson 15's container.py, ~25 MB"),
 }
 
@@ -415,9 +416,9 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
     return source
 
 
-def _apt_install(package: str, quiet: bool) -> bool:
+def _apt_install(packages: str, quiet: bool) -> bool:
     from .engine import apt_install
-    return apt_install([package], quiet=quiet)
+    return apt_install(packages.split(), quiet=quiet)
 
 
 def ensure_images(client: docker.DockerClient | None = None, offline: bool | None = None,

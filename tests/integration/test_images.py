@@ -64,3 +64,22 @@ def test_registry_image_runs_the_registry(client):
         assert binds[0]["HostIp"] == "127.0.0.1"   # never on other interfaces
     finally:
         reg.stop()
+
+
+def test_python_lab_image_has_ctypes_busybox_and_lesson_15s_program(client, created):
+    """coursekit/python:1's build (from Debian 12's packages, cached): its Python imports
+    ctypes and reaches libc, busybox gives the shell tools, the lesson's program is in it."""
+    import hashlib
+    from coursekit.byhand import PROGRAM
+    tag = f"coursekit-test/{unique('python')}:1"
+    lab = LabImage(tag, "", LAB_IMAGES[ck.PYTHON].offline, LAB_IMAGES[ck.PYTHON].apt_package, "")
+    how = ensure_image(client, lab, quiet=True)
+    created.append(client.images.get(tag))
+    assert how.startswith("built offline from Debian 12 packages"), how
+    check = ("import ctypes, hashlib, tarfile; print(ctypes.CDLL(None).getpid(), "
+             "hashlib.sha256(open('/lab/container.py', 'rb').read()).hexdigest())")
+    out = client.containers.run(tag, ["sh", "-c", f"python3 -c \"{check}\" && nsenter --help 2>&1 | head -1"],
+                                remove=True, name=ck.name(unique("t")), labels=ck.labels()).decode()
+    pid, digest, *rest = out.split()
+    assert pid.isdigit() and digest == hashlib.sha256(PROGRAM.encode()).hexdigest(), out
+    assert "BusyBox" in " ".join(rest), out
