@@ -399,9 +399,11 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
         if fix and _apt_install(lab.apt_package, quiet):
             dockerfile, files, origin = lab.offline()
         else:
+            pulled = (f"pulling {lab.upstream} failed ({pull_error})" if lab.upstream
+                      else "it is not pulled from anywhere")
             raise ImageUnavailable(
-                f"lab image {lab.tag} is missing: pulling {lab.upstream} failed "
-                f"({pull_error}) and it cannot be built offline ({err.message})",
+                f"lab image {lab.tag} is missing: {pulled} and it cannot be built offline "
+                f"({err.message})",
                 f"connect to the internet once and run `make images`; or on Debian/Ubuntu "
                 f"`sudo apt install {lab.apt_package}` then `make images`; or load the "
                 f"instructor's pack (`python -m coursekit load <pack>`).") from None
