@@ -137,7 +137,7 @@ def start_lab(client: docker.DockerClient, lab_name: str, rootfs: bytes | None =
     return lab
 
 
-def wait_started(lab, timeout: float = 30) -> list[int]:
+def wait_started(lab, timeout: float = 60) -> list[int]:
     """Wait until a container made by hand in ``lab`` has started its command (its first
     process is no longer the Python program or ``unshare``); its PIDs as the lab sees them."""
     from .engine import wait_until
