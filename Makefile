@@ -87,7 +87,7 @@ book: venv
 	@$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Re-execute the notebooks (lessons, then exercise solutions, regenerated from
-# coursekit/exercises.py) and store their real outputs, recorded on the reference
+# coursekit/exercises/lessons/) and store their real outputs, recorded on the reference
 # host (the cgroup v2 VM, as a non-root docker-group user): scripts/execute.sh.
 execute: setup
 	@bash scripts/execute.sh

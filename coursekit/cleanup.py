@@ -194,7 +194,7 @@ def orphans(client) -> list[Orphan]:
 def exercise_answers() -> tuple[str, ...]:
     """Name prefix of this learner's exercise answers, which outlive kernels (the checks
     find them after a restart by the learner's stored id), or () before any exercise."""
-    from .exercises import _state
+    from .exercises.identity import _state
     learner = _state().get("learner")
     return (f"ck-{learner}-ex-",) if isinstance(learner, str) and learner else ()
 

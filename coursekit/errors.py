@@ -87,3 +87,7 @@ class PackError(CourseError):
 
 class WorkshopError(CourseError):
     """The workshop hub could not be built, started or stopped."""
+
+
+class TaskDefinitionError(CourseError):
+    """An exercise task is declared wrongly (for course authors, not learners)."""

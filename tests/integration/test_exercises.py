@@ -13,6 +13,7 @@ import pytest
 
 import coursekit as ck
 from coursekit import exercises as ex
+from coursekit.exercises import api, identity, notebooks, record
 from coursekit.cgroups import oom_event, oom_killed
 from coursekit.images import image_summaries
 
@@ -29,7 +30,7 @@ def pinned_session(monkeypatch):
 def _mine(client, task_id=None):
     """Everything on the engine named by the exercises (or by one task), labelled or not."""
     pre = ck.name("ex-" + (task_id or ""))
-    regs = tuple(f"{p['address']}/" for t in ex.TASKS if "address" in (p := ex._params(t)))
+    regs = tuple(f"{p['address']}/" for t in ex.TASKS if "address" in (p := api._params(t)))
     return ([c.name for c in client.containers.list(all=True, ignore_removed=True, filters={"name": pre})
              if c.name.startswith(pre)]
             + [t for i in image_summaries(client) for t in i.get("RepoTags") or []
@@ -113,12 +114,12 @@ def test_unlabelled_answer_passes_and_cleanup_removes_it(client, fresh, task):
 def test_every_check_states_what_it_requires():
     for t in ex.TASKS:
         assert t.requires, t.id
-        text = ex.Shown(t, ex._values(t)).text()
+        text = ex.Shown(t, identity._values(t)).text()
         assert "The check requires:" in text and "{" not in text, text
 
 
 def test_each_task_has_its_own_variable_in_the_notebooks():
-    for rel, nb in ex.build_notebooks().items():
+    for rel, nb in notebooks.build_notebooks().items():
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         shows = [re.match(r"(\w+) = ex\.show\(\"([\w-]+)\"\)", s) for s in code if "ex.show(" in s]
         names = [m.group(1) for m in shows]
@@ -136,7 +137,7 @@ def test_run_all_out_of_order_keeps_each_task_on_its_values(client, fresh):
     for t in tasks:
         exec(f'{t.var} = ex.show("{t.id}")', ns)
     for t in reversed(tasks):
-        exec(ex.notebook_code(t, t.solution), ns)
+        exec(notebooks.notebook_code(t, t.solution), ns)
     for t in tasks:
         assert ex.check(t.id).ok, repr(ex.check(t.id))
 
@@ -159,6 +160,7 @@ def test_a_busy_port_is_replaced_when_shown_again(client, fresh):
 RESTART = """
 import json, types, IPython, coursekit as ck
 from coursekit import exercises as ex
+from coursekit.exercises import api, identity, notebooks, record
 IPython.get_ipython = lambda: types.SimpleNamespace(kernel=object())   # as in a notebook kernel
 client = ck.connect()
 P = ex.show("run-env")
@@ -231,13 +233,13 @@ def test_values_differ_between_sessions(monkeypatch):
     seen = []
     for sid in ("learner-a", "learner-b"):
         monkeypatch.setattr(L, "_session", sid)
-        seen.append(ex._values(ex.TASKS_BY_ID["run-port"]))
+        seen.append(identity._values(ex.TASKS_BY_ID["run-port"]))
     assert seen[0]["name"] != seen[1]["name"]
     assert seen[0]["port"] != seen[1]["port"]
 
 
 def test_progress_records_and_resets(fresh):
-    ex._record("hello-run")
+    record._record("hello-run")
     assert ex.progress()["01_hello_container"] == (1, 2)
     ex.reset_progress()
     assert ex.progress()["01_hello_container"] == (0, 2)

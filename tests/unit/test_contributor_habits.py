@@ -20,7 +20,7 @@ def test_contributing_covers_the_habits():
     for heading in ("## Add a lesson", "## Add an exercise task", "## Add a test host",
                     "## Stored outputs"):
         assert heading in text, heading
-    for must in ("_toc.yml", "book/timings.yml", "book/claims.yml", "coursekit/exercises.py",
+    for must in ("_toc.yml", "book/timings.yml", "book/claims.yml", "coursekit/exercises/lessons/",
                  "python -m coursekit.exercises", "tests/hosts/", "make execute", "ck-learner",
                  "`docker` group", f"ruff check {LINT_PATHS}"):
         assert must in text, must

@@ -1,10 +1,10 @@
-"""The exercise notebooks are generated from coursekit/exercises.py: the committed
+"""The exercise notebooks are generated from the tasks in coursekit/exercises/lessons/: the committed
 copies must be current (regenerate with `python -m coursekit.exercises`)."""
 from pathlib import Path
 
 import nbformat
 
-from coursekit.exercises import ANSWER_PLACEHOLDER, build_notebooks, sources_of
+from coursekit.exercises.notebooks import ANSWER_PLACEHOLDER, build_notebooks, sources_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

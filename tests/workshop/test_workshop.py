@@ -266,7 +266,7 @@ def test_each_learner_completes_an_exercise_recorded_in_their_home(hub):
             "ex.cleanup('hello-run')\n"
             f"{task.solution}\n"
             "print('RIGHT', repr(ex.check('hello-run')))\n"
-            "print('FILE', ex._progress_file())\n"
+            "print('FILE', ex.record._progress_file())\n"
             "print('DONE', ex.progress()['01_hello_container'][0])\n"
             "ex.cleanup('hello-run')")
     for name, k in ks.items():
