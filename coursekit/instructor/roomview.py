@@ -14,9 +14,10 @@ exports the table.
 Where the facts come from, all read-only and all course-labelled:
 
 - the hub's REST API (the service's own token): learners, servers, last activity;
-- each learner's Jupyter server (``/api/sessions``) with a token of that learner's own,
-  scoped to their server only: the notebooks open (the service's token never reaches a
-  learner's server, which the learner controls);
+- each learner's Jupyter server (``/api/sessions``, asked directly, not through the
+  proxy, and not counted as activity) with a token of that learner's own, scoped to
+  their server only: the notebooks open (the service's token never reaches a learner's
+  server, which the learner controls);
 - the learner's progress file, read on the host from their labelled home volume, every
   path component opened without following links (the learner owns that folder);
 - the host's engine: the learner's labelled container (memory, limit), and ``docker ps``
@@ -273,12 +274,13 @@ def read_progress(home: Path) -> dict | None:
 class Collector:
     """Gathers the facts for :func:`build_rows` (blocking: run it in a thread)."""
 
-    def __init__(self, state: dict, api_url: str, token: str, hub_url: str, client=None):
+    def __init__(self, state: dict, api_url: str, token: str, client=None):
         import requests
-        self.state, self.api_url, self.hub_url = state, api_url.rstrip("/"), hub_url.rstrip("/")
+        self.state, self.api_url = state, api_url.rstrip("/")
         self.ws = state["settings"]["id"]
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"token {token}"
+        self.http_direct = requests.Session()          # to learners' servers: no service token
         self._client = client
         self.remembered: dict[str, str] = {}
         self.learner_tokens: dict[str, tuple[str, float]] = {}
@@ -297,22 +299,34 @@ class Collector:
 
     def learner_token(self, name: str) -> str:
         """A token of the learner's own, for their server only (expires in an hour):
-        what this service shows their server, never its own."""
+        what this service shows their server, never its own.  Its note starts with
+        "Server at", as the tokens of the learner's server do: the hub then does not
+        count its use as the learner's activity (the idle time and culler stay true)."""
         tok, until = self.learner_tokens.get(name, ("", 0.0))
         if tok and until > time.time() + 60:
             return tok
         r = self.http.post(f"{self.api_url}/users/{name}/tokens", timeout=15,
                            json={"scopes": [f"access:servers!user={name}"], "expires_in": 3600,
-                                 "note": "the instructor's room view: your open notebooks"})
+                                 "note": f"Server at /user/{name}/: the instructor's room view "
+                                         "reads the notebooks you have open"})
         r.raise_for_status()
         tok = r.json()["token"]
         self.learner_tokens[name] = (tok, time.time() + 3600)
         return tok
 
-    def sessions(self, name: str) -> list[dict]:
-        import requests
-        r = requests.get(f"{self.hub_url}/user/{name}/api/sessions", timeout=5, allow_redirects=False,
-                         headers={"Authorization": f"token {self.learner_token(name)}"})
+    def sessions(self, name: str, box) -> list[dict]:
+        """The notebooks open on the learner's server, asked directly (not through the
+        proxy, which would count it as activity) with ``no_track_activity``."""
+        from urllib.parse import urlparse
+        env = dict(e.split("=", 1) for e in box.attrs["Config"].get("Env") or [] if "=" in e)
+        bind = urlparse(env.get("JUPYTERHUB_SERVICE_URL", ""))
+        ips = [n.get("IPAddress") for n in (box.attrs["NetworkSettings"].get("Networks") or {}).values()
+               if n.get("IPAddress")]
+        if not (bind.port and ips):
+            return []
+        r = self.http_direct.get(f"http://{ips[0]}:{bind.port}{bind.path.rstrip('/')}/api/sessions",
+                                 params={"no_track_activity": "1"}, timeout=5, allow_redirects=False,
+                                 headers={"Authorization": f"token {self.learner_token(name)}"})
         if r.status_code != 200:
             return []
         return [{"path": str(s.get("path") or ""), "last_activity": (s.get("kernel") or {}).get("last_activity")}
@@ -368,9 +382,9 @@ class Collector:
                 "server": "running" if running else "starting" if user.get("pending") or server else "stopped",
                 "progress": read_progress(home) if home else None, "sessions": [],
                 "containers": None, "mem_bytes": None, "mem_limit": None}
-        if running:
+        if running and box is not None:
             try:
-                fact["sessions"] = self.sessions(name)
+                fact["sessions"] = self.sessions(name, box)
             except Exception:
                 pass
         if box is not None:
@@ -496,8 +510,7 @@ def main() -> None:
         raise SystemExit("roomview: no workshop state")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
-    collector = Collector(state, os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"],
-                          f"http://127.0.0.1:{state['settings']['port']}")
+    collector = Collector(state, os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
     app = make_app(collector, prefix)
 
     async def serve():

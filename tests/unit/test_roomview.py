@@ -143,3 +143,76 @@ def test_the_progress_file_is_read_without_following_a_learners_links(tmp_path):
     (home / ".coursekit").mkdir()
     f.write_text("[1, 2]")                                 # not a dict
     assert rv.read_progress(home) is None
+
+
+class FakeResponse:
+    def __init__(self, status, body):
+        self.status_code, self._body = status, body
+
+    def json(self):
+        return self._body
+
+    def raise_for_status(self):
+        assert self.status_code < 400
+
+
+class FakeHTTP:
+    def __init__(self, answers):
+        self.calls, self.answers, self.headers = [], answers, {}
+
+    def get(self, url, **kw):
+        self.calls.append(("GET", url, kw))
+        return self.answers.pop(0)
+
+    def post(self, url, **kw):
+        self.calls.append(("POST", url, kw))
+        return self.answers.pop(0)
+
+
+class FakeBox:
+    attrs = {"Config": {"Env": ["JUPYTERHUB_SERVICE_URL=http://0.0.0.0:8888/user/ada/", "X=1"]},
+             "NetworkSettings": {"Networks": {"ck-ws-net-ada": {"IPAddress": "172.30.0.2"}}},
+             "HostConfig": {"Memory": 2**30}}
+
+    def __init__(self, output=b"", stats=None):
+        self.output, self._stats = output, stats
+
+    def exec_run(self, cmd, user, stream):
+        assert user == "jovyan" and stream
+        from types import SimpleNamespace
+        return SimpleNamespace(exit_code=None, output=iter([self.output]))
+
+    def stats(self, stream, one_shot):
+        return self._stats
+
+
+def test_the_open_notebooks_are_asked_with_the_learners_own_token_directly_and_untracked():
+    """Never the service's token to a learner's server; never through the proxy; never
+    counted as the learner's activity (the hub ignores tokens noted "Server at ...")."""
+    c = rv.Collector({"settings": {"id": "ws"}}, "http://10.0.0.1:8081/hub/api/", "SERVICE")
+    c.http = FakeHTTP([FakeResponse(201, {"token": "ADA"})])
+    c.http_direct = FakeHTTP([FakeResponse(200, [{"path": "notebooks/01_hello_container.ipynb",
+                                                   "kernel": {"last_activity": "2026-11-29T11:00:00Z"}}]),
+                              FakeResponse(200, [])])
+    assert c.sessions("ada", FakeBox()) == [{"path": "notebooks/01_hello_container.ipynb",
+                                             "last_activity": "2026-11-29T11:00:00Z"}]
+    method, url, kw = c.http.calls[0]
+    assert (method, url) == ("POST", "http://10.0.0.1:8081/hub/api/users/ada/tokens")
+    assert kw["json"]["scopes"] == ["access:servers!user=ada"] and kw["json"]["note"].startswith("Server at ")
+    method, url, kw = c.http_direct.calls[0]
+    assert url == "http://172.30.0.2:8888/user/ada/api/sessions" and kw["params"] == {"no_track_activity": "1"}
+    assert kw["headers"] == {"Authorization": "token ADA"} and "SERVICE" not in str(c.http_direct.headers)
+    c.sessions("ada", FakeBox())
+    assert len(c.http.calls) == 1                       # the learner's token is reused
+
+
+def test_engine_containers_and_memory_from_the_learners_container():
+    ids = b"0123456789ab\nba9876543210\nck-rc=0\n"
+    assert rv.Collector.engine_containers(FakeBox(ids)) == 2
+    assert rv.Collector.engine_containers(FakeBox(b"permission denied\nck-rc=1\n")) is None
+    assert rv.Collector.engine_containers(FakeBox(b"x" * 200_000)) is None
+    v1 = {"memory_stats": {"usage": 400 * 2**20, "limit": 2**40, "stats": {"total_inactive_file": 100 * 2**20}}}
+    assert rv.Collector.memory(FakeBox(stats=v1)) == (300 * 2**20, 2**30)
+    v2 = {"memory_stats": {"usage": 200 * 2**20, "stats": {"inactive_file": 0}}}
+    assert rv.Collector.memory(FakeBox(stats=v2)) == (200 * 2**20, 2**30)
+    assert rv.Collector.memory(FakeBox(stats={})) == (None, 2**30)
