@@ -134,6 +134,7 @@ def hub():
     yield {"state": state, "client": client, "before": before, "keep_image": keep_image,
            "url": f"http://127.0.0.1:{s.port}", "learners": {}, "kernels": {},
            "admin_password": s.admin_password}
+    keep_hub_log()
     workshop_hub.stop(client, quiet=True, keep_image=keep_image)   # no-op after test_stop
 
 
@@ -694,8 +695,17 @@ def test_idle_servers_are_culled(hub):
     assert "Culling server" in out, out[-2000:]
 
 
+def keep_hub_log() -> None:
+    """The hub's log (the room view service's too) to test-artifacts/, before stop removes it."""
+    log = settings.STATE / "hub.log"
+    if log.exists():
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(log, ARTIFACTS / "workshop-hub.log")
+
+
 def test_stop_leaves_nothing_behind(hub):
     client = hub["client"]
+    keep_hub_log()
     removed = workshop_hub.stop(client, quiet=True, keep_image=hub["keep_image"])
     after = inventory(client)
     for kind, ids in after.items():
