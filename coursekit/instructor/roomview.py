@@ -33,6 +33,7 @@ import csv
 import html
 import io
 import json
+import logging
 import os
 import re
 import stat
@@ -418,6 +419,7 @@ def make_app(collector: Collector, prefix: str, reset=None):
     from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
     from tornado import web
 
+    log = logging.getLogger("roomview")
     tasks = course_tasks()
     cache: dict = {"at": 0.0, "rows": []}
     lock = asyncio.Lock()
@@ -486,6 +488,7 @@ def make_app(collector: Collector, prefix: str, reset=None):
             what = self.get_argument("what", "all")
             if what not in ("all", "engine"):
                 raise web.HTTPError(400)
+            log.warning("%s resets %s (%s)", self.current_user["name"], name, what)
             removed = await asyncio.to_thread(reset, name, what == "engine")
             await rows(fresh=True)
             from urllib.parse import quote
@@ -505,6 +508,7 @@ def main() -> None:
 
     from .hub import read_state
 
+    logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s roomview] %(message)s")
     state = read_state()
     if not state:
         raise SystemExit("roomview: no workshop state")

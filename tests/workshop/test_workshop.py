@@ -597,6 +597,8 @@ def test_the_instructor_follows_the_room_in_a_browser_and_resets_a_learner(hub):
             expect(page.locator(cell.format("ada"))).to_have_text("✅", timeout=30_000)
             expect(page.locator(cell.format("bob"))).to_have_text("✅")
             expect(page.locator(cell.format("cyd"))).to_have_text(re.compile(r"^\s*$"))  # the full reset took it
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "workshop-roomview.png"), full_page=True)
             page.click("tr[data-learner='ada'] a")
             page.wait_for_url(f"**{ROOM}learner/ada", timeout=30_000)
             task = page.locator("div.task[data-task='hello-run']")
