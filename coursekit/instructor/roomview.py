@@ -41,6 +41,7 @@ import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from ..paths import PROGRESS_NAME, STATE_NAME
 from .settings import ADMIN_USER, LEARNER_LABEL, USERNAME_PATTERN, WORKSHOP_LABEL
 
 SERVICE_NAME = "roomview"
@@ -255,8 +256,8 @@ def read_progress(home: Path) -> dict | None:
     fds = []
     try:
         fds.append(os.open(home, flags | os.O_DIRECTORY))
-        fds.append(os.open(".coursekit", flags | os.O_DIRECTORY, dir_fd=fds[-1]))
-        fd = os.open("progress.json", flags | os.O_NONBLOCK, dir_fd=fds[-1])
+        fds.append(os.open(STATE_NAME, flags | os.O_DIRECTORY, dir_fd=fds[-1]))
+        fd = os.open(PROGRESS_NAME, flags | os.O_NONBLOCK, dir_fd=fds[-1])
         fds.append(fd)
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_PROGRESS_BYTES:
@@ -511,7 +512,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s roomview] %(message)s")
     state = read_state()
     if not state:
-        raise SystemExit("roomview: no workshop state")
+        from ..errors import WorkshopError
+        raise WorkshopError("the room view found no workshop state", "it is started by the hub `make workshop` starts")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     collector = Collector(state, os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
