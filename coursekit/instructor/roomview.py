@@ -182,7 +182,8 @@ tr.stuck td.n{background:#fde2e2}td.failed{background:#fff1f0}td.passed{backgrou
 </style>"""
 
 
-def render_room(rows: list[dict], tasks: list[tuple[str, str]], prefix: str, message: str = "") -> str:
+def render_room(rows: list[dict], tasks: list[tuple[str, str]], prefix: str, message: str = "",
+                updated: str = "") -> str:
     """The room view's page (reloads itself every ``REFRESH_S`` seconds)."""
     e = html.escape
     lessons: list[tuple[str, int]] = []
@@ -214,7 +215,8 @@ def render_room(rows: list[dict], tasks: list[tuple[str, str]], prefix: str, mes
             f"<meta http-equiv='refresh' content='{REFRESH_S};url={e(prefix)}'>{_STYLE}</head><body>"
             f"<h1>Room view</h1>{note}<p class='muted'>{len(rows)} learners, most stuck first "
             f"(failed checks on one unfinished task, then idle time). ✅ passed, ❌ N failed checks, "
-            f"blank: not tried. Reloads every {REFRESH_S} s. <a href='{e(prefix)}room.csv'>CSV</a></p>"
+            f"blank: not tried. Reloads every {REFRESH_S} s{' (read at ' + e(updated) + ')' if updated else ''}. "
+            f"<a href='{e(prefix)}room.csv'>CSV</a></p>"
             f"<table id='room'><thead><tr><th rowspan='2'>learner</th><th rowspan='2'>server</th>"
             f"<th rowspan='2'>lesson</th><th rowspan='2'>passed</th><th rowspan='2'>idle</th>"
             f"<th rowspan='2'>containers</th><th rowspan='2'>memory</th>{head1}</tr><tr>{head2}</tr></thead>"
@@ -422,7 +424,7 @@ def make_app(collector: Collector, prefix: str, reset=None):
 
     log = logging.getLogger("roomview")
     tasks = course_tasks()
-    cache: dict = {"at": 0.0, "rows": []}
+    cache: dict = {"at": 0.0, "wall": 0.0, "rows": []}
     lock = asyncio.Lock()
     if reset is None:
         from .hub import reset_learner
@@ -434,7 +436,7 @@ def make_app(collector: Collector, prefix: str, reset=None):
         async with lock:
             if fresh or time.monotonic() - cache["at"] > CACHE_S:
                 facts = await asyncio.to_thread(collector.facts)
-                cache["rows"], cache["at"] = build_rows(facts, tasks, time.time()), time.monotonic()
+                cache["rows"], cache["at"], cache["wall"] = build_rows(facts, tasks, time.time()), time.monotonic(), time.time()
             return cache["rows"]
 
     class Base(HubOAuthenticated, web.RequestHandler):
@@ -461,7 +463,9 @@ def make_app(collector: Collector, prefix: str, reset=None):
     class Room(Base):
         @web.authenticated
         async def get(self):
-            self.write(render_room(await rows(), tasks, prefix, self.get_argument("message", "")))
+            table = await rows()
+            self.write(render_room(table, tasks, prefix, self.get_argument("message", ""),
+                                   time.strftime("%H:%M:%S UTC", time.gmtime(cache["wall"]))))
 
     class Rows(Base):
         @web.authenticated

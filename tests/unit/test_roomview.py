@@ -110,12 +110,12 @@ def test_the_html_escapes_everything_a_learner_wrote():
     prog = progress(failed={"run-port": 1}, hint=evil)
     prog["_checks"]["run-port"]["last"]["problems"] = [evil]
     rows = rv.build_rows([fact("ada", prog, sessions=[{"path": f"{evil}.ipynb"}])], TASKS, NOW)
-    page = rv.render_room(rows, TASKS, "/services/roomview/", message=evil)
+    page = rv.render_room(rows, TASKS, "/services/roomview/", message=evil, updated="11:00:00 UTC")
     detail = rv.render_learner(rows[0], TASKS, "/services/roomview/", "<input name='_xsrf'>")
     for text in (page, detail):
         assert evil not in text and "&lt;script&gt;" in text
     assert "data-learner='ada'" in page and ">❌ 1<" in page and "room.csv" in page
-    assert "http-equiv='refresh'" in page
+    assert "http-equiv='refresh'" in page and "(read at 11:00:00 UTC)" in page
     assert "Hint:" in detail and "method='post'" in detail and "name='_xsrf'" in detail
 
 
