@@ -513,7 +513,11 @@ def main() -> None:
 
     from .hub import read_state
 
-    logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s roomview] %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="[%(levelname).1s %(asctime)s roomview] %(message)s")
+    for name in ("roomview", "tornado.access"):      # requests and resets, in the hub's log
+        logging.getLogger(name).setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:      # said on every page view: plain http on the room
+        handler.addFilter(lambda r: not str(r.msg).startswith("Skipping XSRF check for insecure request"))
     state = read_state()
     if not state:
         from ..errors import WorkshopError
