@@ -5,10 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
 .PHONY: setup venv engine images lab test test-unit test-integration test-notebooks \
-        bench book execute clean-course help workshop workshop-stop test-workshop bench-workshop slides pack
+        bench book execute clean-course help workshop workshop-stop test-workshop bench-workshop slides pack lock
 
 help:
 	@echo "make lab     set up and start JupyterLab on the course (prints its URL)"
@@ -21,25 +21,36 @@ help:
 	@echo "make test-workshop  the 3-learner end-to-end test of the workshop"
 	@echo "make slides  reveal.js slides from the lessons into _build/slides"
 	@echo "make pack    instructor archive (lab images + wheels) for an offline room"
+	@echo "make lock    re-resolve requirements.lock after changing a pin in pyproject.toml"
 
 venv: $(STAMP)
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the course's Python packages into $(VENV) ..."
-	@# uv installs the same pins in seconds; pip (a minute or two) if uv cannot be had
+	@# Every version is the lock's (requirements.lock: pyproject.toml's pins and all they
+	@# pull in, for every platform); uv installs them in seconds, pip (a minute or two) if
+	@# uv cannot be had. Regenerate the lock after changing a pin: `make lock`.
 	@$(PY) -m pip install -q --disable-pip-version-check uv > $(VENV)/pip.log 2>&1 || true
 	@if $(VENV)/bin/uv --version > /dev/null 2>&1; then \
-	  $(VENV)/bin/uv pip install --python $(PY) -e . 2>&1 | tee -a $(VENV)/pip.log \
+	  { $(VENV)/bin/uv pip install --python $(PY) -r requirements.lock \
+	    && $(VENV)/bin/uv pip install --python $(PY) --no-deps -e . ; } 2>&1 | tee -a $(VENV)/pip.log \
 	    | grep --line-buffered -E '^(Resolved|Prepared|Installed|Audited|Uninstalled) ' | sed -u 's/^/  /'; \
 	  test $${PIPESTATUS[0]} = 0; \
 	else \
-	  $(PY) -m pip install --disable-pip-version-check --progress-bar off -e . 2>&1 | tee -a $(VENV)/pip.log \
+	  { $(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.lock \
+	    && $(PY) -m pip install --disable-pip-version-check --no-deps -e . ; } 2>&1 | tee -a $(VENV)/pip.log \
 	    | awk '/^Collecting /{n++; printf "\r  %d packages found", n; fflush()} \
 	           /^Installing collected/{printf "\n  installing them ...\n"; fflush()}'; \
 	  test $${PIPESTATUS[0]} = 0; \
 	fi || { tail -30 $(VENV)/pip.log; echo "installing failed: full log in $(VENV)/pip.log"; exit 1; }
 	@$(PY) -c "import coursekit, docker, nbval, ipywidgets, jupyterlab"
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# The lock: pyproject.toml's pins and every package they pull in, one version each, for
+# every platform (Linux, macOS, Windows); needs PyPI. tests/unit/test_pins.py checks it.
+lock: venv
+	@$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --universal --no-header \
+	  --annotation-style line -o requirements.lock > /dev/null
 
 # Engine + lab images (+ on Debian as root: installs docker.io / busybox-static /
 # docker-registry when missing).  Seconds when everything is present.

@@ -57,7 +57,9 @@ def collect_wheels(dest: Path, quiet: bool = False) -> Path:
     if not quiet:
         print(f"Collecting the course's Python wheels into {dest} ...", flush=True)
     scratch_existed = (ROOT / "build").exists()
-    for cmd in ([*pip, "download", "--only-binary=:all:", "-d", str(dest), *pins()],
+    # The lock fixes every version the pins pull in (the same as `make venv` installs).
+    lock = ["-c", str(ROOT / "requirements.lock")] if (ROOT / "requirements.lock").exists() else []
+    for cmd in ([*pip, "download", "--only-binary=:all:", "-d", str(dest), *lock, *pins()],
                 [*pip, "wheel", "--no-deps", "-w", str(dest), str(ROOT)]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:

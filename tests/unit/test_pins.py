@@ -27,11 +27,46 @@ def test_every_dependency_is_pinned_exactly():
     assert deps and all("==" in d for d in deps), [d for d in deps if "==" not in d]
 
 
-def test_environment_yml_carries_the_same_pins():
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def _lock() -> list[tuple[str, str, str]]:
+    """(name, version, marker) of each line of requirements.lock."""
+    out = []
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            req, _, marker = line.partition(";")
+            name, version = req.strip().split("==")
+            out.append((_norm(name), version, marker.strip()))
+    return out
+
+
+def test_environment_yml_installs_the_lock():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
-    assert _pins(pip) == _pins(deps)
+    assert pip == ["-r requirements.lock", "-e ."]
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_the_lock_carries_every_pin():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    locked = {name: version for name, version, _ in _lock()}
+    assert {_norm(n): v for n, v in _pins(deps).items()}.items() <= locked.items(), \
+        "a pin changed in pyproject.toml: run `make lock`"
+
+
+def test_this_environment_is_the_lock():
+    """`make venv` installs the lock: every package of it (for this platform) at its version."""
+    from packaging.markers import Marker
+    wrong = []
+    for name, version, marker in _lock():
+        if marker and not Marker(marker).evaluate():
+            continue
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            have = None
+        if have != version:
+            wrong.append(f"{name}: {have} installed, {version} locked")
+    assert not wrong, "run `make venv`:\n" + "\n".join(wrong)
 
 
 def test_required_majors():

@@ -17,6 +17,8 @@ MODULES = (
     "l01_hello_container", "l02_containers_vs_vms", "l03_namespaces", "l04_cgroups",
     "l05_docker_run", "l10_container_lifecycle", "l06_images_and_build", "l12_dockerfiles",
     "l11_networks_compose", "l07_cleaning_up", "l08_registries", "l09_docker_without_sudo",
+    "l13_images_cow",
+    "l14_security",
 )
 
 TASKS: list[Task] = []
