@@ -182,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     who = rs.add_mutually_exclusive_group(required=True)
     who.add_argument("--session", help="a learner's session id on this machine")
     who.add_argument("--learner", help="a learner's user name on the running workshop hub")
+    rs.add_argument("--keep-home", action="store_true",
+                    help="--learner: remove only their engine; keep their home and exercise progress")
     sl = sub.add_parser("slides", help="instructor: reveal.js slides from the lessons")
     sl.add_argument("--out", type=Path, default=ROOT / "_build" / "slides")
     w = sub.add_parser("workshop", help="instructor: the JupyterHub workshop on this host")
@@ -335,7 +337,7 @@ def _instructor(args) -> int:
         from .instructor.reset import reset_session
         reset_session(args.session)
     elif args.cmd == "reset":
-        hub.reset_learner(args.learner)
+        hub.reset_learner(args.learner, keep_home=args.keep_home)
     elif args.action == "start":
         hub.start()
     elif args.action == "stop":
@@ -352,6 +354,7 @@ def _instructor(args) -> int:
             print("no workshop running (start one: make workshop)")
             return 1
         print(f"workshop {st['id']} at {st['url']}  (learner cards: {st['cards']})")
+        print(f"  room view (instructor only): {st['room_view']}")
         print(f"  boundary: {st['boundary']}")
         for user, info in sorted(st["learners"].items()):
             print(f"  {user:<16} {info['container']}  {info['memory_mib']} MiB")

@@ -22,6 +22,8 @@ WORKSHOP_DIR = ROOT / "workshop"
 LEARNER_IMAGE_DIR = WORKSHOP_DIR / "learner-image"
 HUB_CONFIG = WORKSHOP_DIR / "jupyterhub_config.py"
 
+STATE_NAME = ".coursekit"          # the state folder, in a checkout or a home
+PROGRESS_NAME = "progress.json"    # the exercises' progress, in the state folder
 PROGRESS_ENV = "COURSEKIT_PROGRESS"
 SESSIONS_ENV = "COURSEKIT_SESSIONS_DIR"
 ENGINE_STATE_ENV = "COURSEKIT_STATE_DIR"
@@ -37,10 +39,10 @@ def is_checkout(root: Path | None = None) -> bool:
 def state_dir() -> Path:
     """``.coursekit/`` in the checkout when this user may write there; otherwise (a wheel
     in site-packages, a checkout owned by someone else) ``~/.coursekit/``."""
-    here = ROOT / ".coursekit"
+    here = ROOT / STATE_NAME
     if is_checkout() and os.access(here if here.exists() else ROOT, os.W_OK):
         return here
-    return Path.home() / ".coursekit"
+    return Path.home() / STATE_NAME
 
 
 def progress_file() -> Path:
@@ -48,7 +50,7 @@ def progress_file() -> Path:
     :func:`state_dir` (on the workshop hub: the learner's home, their own volume)."""
     if os.environ.get(PROGRESS_ENV):
         return Path(os.environ[PROGRESS_ENV])
-    return state_dir() / "progress.json"
+    return state_dir() / PROGRESS_NAME
 
 
 def exercises_file() -> Path:

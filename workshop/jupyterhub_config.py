@@ -5,6 +5,7 @@
 # server *and its own dockerd* (DOCKER_HOST=unix:///run/ck-engine/docker.sock), with
 # memory/CPU/pids limits on the whole, its engine storage and home in two labelled volumes.
 import json
+import os
 import sys
 
 import docker
@@ -68,17 +69,29 @@ def prepare(spawner):
 
 c.Spawner.pre_spawn_hook = prepare
 
-# --- services: idle culling, and the course's admin token (instructor commands, tests) --
+# --- services: idle culling, the instructor's room view (coursekit/instructor/roomview.py:
+# admin-only through the hub's OAuth; learners get 403), and the course's admin token
+# (instructor commands, tests) --
 cull_every = max(10, min(300, s.idle_timeout // 4))
 c.JupyterHub.services = [
     {"name": "idle-culler",
      "command": [sys.executable, "-m", "jupyterhub_idle_culler",
                  f"--timeout={s.idle_timeout}", f"--cull-every={cull_every}"]},
+    {"name": "roomview", "display": True, "oauth_no_confirm": True,
+     "url": f"http://127.0.0.1:{state['roomview_port']}",
+     "command": [sys.executable, "-m", "coursekit.instructor.roomview"],
+     "environment": {k: os.environ[k] for k in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "HOME")
+                     if k in os.environ}},
     {"name": "coursekit", "api_token": state["api_token"]},
 ]
 c.JupyterHub.load_roles = [
     {"name": "idle-culler", "services": ["idle-culler"],
      "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+    # reads the learners and their servers; makes each learner a token for their own
+    # server only (to list their open notebooks); resets go through the course's token
+    {"name": "roomview", "services": ["roomview"],
+     "scopes": ["list:users", "read:users", "read:users:activity", "read:servers", "tokens",
+                "access:servers"]},
     {"name": "coursekit-admin", "services": ["coursekit"],
      "scopes": ["admin:users", "admin:servers", "tokens", "list:users", "read:users", "list:services", "read:services",
                 "access:servers"]},

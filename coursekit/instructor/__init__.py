@@ -12,6 +12,7 @@ flat, learner-facing ``coursekit`` modules):
 - ``hub``        start / status / stop the workshop's JupyterHub, reset a learner
 - ``hubauth``    the hub's login by card (loaded by ``workshop/jupyterhub_config.py``)
 - ``hubclient``  a learner's browser, scripted (the workshop test, the load bench)
+- ``roomview``   the instructor's room view: a hub service (progress, stuck learners, reset)
 - ``pack``       ``pack`` / ``load``: one archive to install a room without network
 - ``reset``      one learner's objects and progress on their own machine
 - ``slides``     reveal.js slides from the lessons, openable offline

@@ -55,9 +55,9 @@ from ..progress import printer
 from .boundary import boundary
 from .cards import card_password, cards_sheet, hash_password
 from .image import build_learner_image
-from .learners import disks_dir, free_subnet, release_disk
+from .learners import clear_engine_disk, disks_dir, free_subnet, release_disk
 from .settings import (ADMIN_USER, CHECKOUT_LABEL, LEARNER_IMAGE, LEARNER_LABEL, STATE, WORKSHOP_LABEL,
-                       Settings, checkout_id, disk_bytes, mem_bytes, workshop_labels)
+                       Settings, checkout_id, disk_bytes, learner_names, mem_bytes, workshop_labels)
 
 NODE_DIR = node_dir()
 CHP_VERSION = "5.3.0"
@@ -134,6 +134,7 @@ def status(client=None) -> dict:
     up = _alive(state.get("pid")) and _http_status(_hub_url(state) + "/hub/health") == 200
     out = {"running": up, "url": state["public_url"], "id": state["settings"]["id"],
            "cards": str(STATE / "cards.html"), "boundary": state.get("boundary", ""),
+           "room_view": room_view_url(state),
            "learners": {}}
     client = client or connect()
     for c in client.containers.list(ignore_removed=True, filters={"label": f"{WORKSHOP_LABEL}={state['settings']['id']}"}):
@@ -190,6 +191,7 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
     public_url = f"http://{_public_host()}:{s.port}"
     state = {"settings": asdict(s), "network": net.name, "gateway": gateway,
              "hub_port": free_port(), "proxy_api_port": free_port(), "chp": chp,
+             "roomview_port": free_port(),
              "api_token": secrets.token_hex(32), "public_url": public_url,
              "boundary": str(edge), "isolated": edge.isolated,
              "accounts": {**{n: hash_password(p) for n, p in cards.items()},
@@ -217,12 +219,18 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
     say(f"Workshop {s.id} is up: {state['public_url']}  (on this machine: {_hub_url(state)})\n"
         f"  learners: {len(cards)} cards to print and hand out, one each: {sheet}\n"
         f"  instructor: user {ADMIN_USER!r}, password {s.admin_password}\n"
+        f"  room view (instructor only): {room_view_url(state)}\n"
         f"  at most {s.max_servers or len(cards)} servers at once\n"
         f"  boundary: {edge}\n"
         f"  per learner: {s.mem} memory, {s.cpus:g} CPU, {s.pids} processes, culled after "
         f"{s.idle_timeout} s idle\n"
         "  stop it and remove everything it created: make workshop-stop")
     return {**state, "cards": cards}
+
+
+def room_view_url(state: dict) -> str:
+    """The instructor's room view (coursekit.instructor.roomview), a service of the hub."""
+    return f"{state['public_url']}/services/roomview/"
 
 
 def _public_host() -> str:
@@ -247,9 +255,11 @@ def api(state: dict, method: str, path: str, body: dict | None = None) -> dict |
     return json.loads(text) if text else None
 
 
-def reset_learner(user: str, client=None, quiet: bool = False) -> list[str]:
+def reset_learner(user: str, client=None, quiet: bool = False, keep_home: bool = False) -> list[str]:
     """Stop ``user``'s server and delete their engine and home volumes: every container,
-    image and volume they made in their engine, and their progress, go; others are untouched."""
+    image and volume they made in their engine, and their progress, go; others are untouched.
+    ``keep_home``: only the engine goes (its storage emptied); their home -- notebooks and
+    exercise progress -- stays for their next start."""
     state = read_state()
     if not state:
         raise WorkshopError("no workshop is running here", "start one with `make workshop`")
@@ -268,12 +278,18 @@ def reset_learner(user: str, client=None, quiet: bool = False) -> list[str]:
     for c in client.containers.list(all=True, ignore_removed=True, filters=flt):
         c.remove(force=True)
     removed = []
+    home = learner_names(ws, user)["home_volume"]
     for v in client.volumes.list(filters=flt):
+        if keep_home and v.name == home:
+            continue
         v.remove(force=True)
         removed.append(v.name)
     for n in client.networks.list(filters=flt):
         n.remove()
-    release_disk(user, delete=True)
+    if keep_home:
+        clear_engine_disk(user)
+    else:
+        release_disk(user, delete=True)
     if not quiet:
         print(f"Reset {user}: server stopped, removed {', '.join(removed) or 'no volumes'}")
     return removed

@@ -99,6 +99,16 @@ def release_disk(user: str, delete: bool) -> None:
             mnt.rmdir()
 
 
+def clear_engine_disk(user: str) -> None:
+    """Empty the learner's engine storage on their own file system (a reset that keeps
+    their home); without a per-learner disk, removing the engine volume did that."""
+    import shutil
+    engine = disks_dir() / user / "engine"
+    if os.path.ismount(disks_dir() / user) and engine.is_dir():
+        shutil.rmtree(engine)
+        engine.mkdir()
+
+
 def _run(cmd: list[str], what: str) -> None:
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:

@@ -35,3 +35,63 @@ def test_a_progress_file_that_cannot_be_written_is_a_note_not_a_traceback(tmp_pa
     assert note and note.startswith("progress not saved (") and str(blocker) in note
     res = ex.Result("hello-run", [], "", note)
     assert repr(res).startswith("✅ hello-run: passed (progress not saved")
+
+
+def _at(tmp_path, monkeypatch):
+    f = tmp_path / "progress.json"
+    monkeypatch.setenv("COURSEKIT_PROGRESS", str(f))
+    return f
+
+
+def test_failed_checks_are_counted_with_the_last_result_and_progress_is_unchanged(tmp_path, monkeypatch):
+    """What the room view reads: per task the failed checks, the last result (problems
+    and hint); the passed tasks stay the file's other keys, so ex.progress() is as before."""
+    import json
+    f = _at(tmp_path, monkeypatch)
+    wrong = ex.Result("hello-run", ["the container printed 'x', not the kernel release"], "use uname -r")
+    assert record._record("hello-run", wrong) is None
+    assert record._record("hello-run", wrong) is None
+    assert ex.progress()["01_hello_container"][0] == 0          # failed checks pass nothing
+    entry = json.loads(f.read_text())["_checks"]["hello-run"]
+    assert entry["failed"] == 2 and "passed" not in entry
+    assert entry["last"]["ok"] is False and entry["last"]["hint"] == "use uname -r"
+    assert entry["last"]["problems"] == ["the container printed 'x', not the kernel release"]
+    assert record._record("hello-run", ex.Result("hello-run", [], "")) is None
+    data = json.loads(f.read_text())
+    assert set(data) == {"hello-run", "_checks"}                 # passed task ids, and the checks
+    entry = data["_checks"]["hello-run"]
+    assert entry["failed"] == 2 and entry["passed"].endswith("Z") and entry["last"]["ok"] is True
+    assert ex.progress()["01_hello_container"][0] == 1
+
+
+def test_a_pass_recorded_the_old_way_still_counts(tmp_path, monkeypatch):
+    f = _at(tmp_path, monkeypatch)
+    f.write_text('{"hello-run": "2026-01-01 10:00"}')            # a file from before "_checks"
+    assert ex.progress()["01_hello_container"][0] == 1
+    assert record._record("hello-run") is None
+    assert '"2026-01-01 10:00"' in f.read_text()                 # the first pass is kept
+
+
+def test_odd_progress_file_contents_never_make_check_raise(tmp_path, monkeypatch):
+    f = _at(tmp_path, monkeypatch)
+    for text in ("[1, 2]", '{"_checks": [1]}', '{"_checks": {"hello-run": "x"}}', "not json"):
+        f.write_text(text)
+        assert record._record("hello-run", ex.Result("hello-run", ["p"], "h")) is None
+        assert record._record("hello-run") is None
+    res = ex.check("no-such-task")                               # and check() itself
+    assert not res.ok and "no task" in res.problems[0]
+
+
+def test_a_failed_check_is_recorded_by_check_itself(tmp_path, monkeypatch):
+    """check() notes a ❌ too (here: no engine at all), and its output is unchanged."""
+    import json
+    from coursekit.exercises import api
+    f = _at(tmp_path, monkeypatch)
+
+    def no_engine():
+        raise ConnectionError("no engine")
+    monkeypatch.setattr(api, "_client", no_engine)
+    res = ex.check("hello-run")
+    assert repr(res).startswith("❌ hello-run: not yet\n   - ConnectionError: no engine")
+    entry = json.loads(f.read_text())["_checks"]["hello-run"]
+    assert entry["failed"] == 1 and entry["last"]["problems"] == ["ConnectionError: no engine"]

@@ -16,6 +16,8 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -25,12 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 
 import coursekit as ck
 from coursekit import errors
 from coursekit.instructor import boundary, settings
 from coursekit.instructor import hub as workshop_hub
 from coursekit.instructor.hubclient import HubError, Learner
+from coursekit.engine import wait_until
 from coursekit.labelling import SESSION_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,12 +127,14 @@ def hub():
     # A host without a user namespace runs the test as the trusted room it would need to be.
     s = settings.Settings(port=ck.free_port(), mem=LIMIT, cpus=1.0, pids=1024,
                           names=",".join(NAMES + ["dee", "eve"]), max_servers=4,
-                          disk=DISK, trusted_room=not edge.isolated)
+                          disk=DISK, trusted_room=not edge.isolated, admin_password=secrets.token_hex(16))
     t0 = time.monotonic()
     state = workshop_hub.start(s, client)
     measured["hub_start_s"] = round(time.monotonic() - t0, 1)
     yield {"state": state, "client": client, "before": before, "keep_image": keep_image,
-           "url": f"http://127.0.0.1:{s.port}", "learners": {}, "kernels": {}}
+           "url": f"http://127.0.0.1:{s.port}", "learners": {}, "kernels": {},
+           "admin_password": s.admin_password}
+    keep_hub_log()
     workshop_hub.stop(client, quiet=True, keep_image=keep_image)   # no-op after test_stop
 
 
@@ -249,35 +255,124 @@ def test_each_learner_has_their_own_engine_and_not_the_hosts(hub):
         assert all("docker.sock" not in m.get("Source", "") for m in mounts), mounts
 
 
-def test_each_learner_completes_an_exercise_recorded_in_their_home(hub):
-    """On the hub, as each learner (uid 1000, the package installed in root's Python): a
-    wrong answer gets its hint, the right one passes and is recorded in the learner's
-    own home (it raised PermissionError from site-packages before)."""
+ROOM = "/services/roomview/"
+
+
+def exercise_code(kind: str) -> str:
+    """The hello-run task in a learner's kernel: ``wrong`` (the first wrong answer, then
+    the check) or ``right`` (the reference solution, the check, where it was recorded)."""
     from coursekit import exercises as ex
-    ks = hub["kernels"]
-    if len(ks) < 3:
-        pytest.skip("needs the three learners from the previous test")
     task = ex.TASKS_BY_ID["hello-run"]
-    wrong, phrase = task.wrong[0]
-    code = ("from coursekit import exercises as ex\n"
+    body = task.wrong[0][0] if kind == "wrong" else task.solution
+    return ("from coursekit import exercises as ex\n"
             "P = ex.show('hello-run')\n"
-            f"{wrong}\n"
-            "print('WRONG', repr(ex.check('hello-run')).replace(chr(10), ' | '))\n"
-            "ex.cleanup('hello-run')\n"
-            f"{task.solution}\n"
-            "print('RIGHT', repr(ex.check('hello-run')))\n"
+            f"{body}\n"
+            f"print('{kind.upper()}', repr(ex.check('hello-run')).replace(chr(10), ' | '))\n"
             "print('FILE', ex.record._progress_file())\n"
             "print('DONE', ex.progress()['01_hello_container'][0])\n"
             "ex.cleanup('hello-run')")
-    for name, k in ks.items():
-        r = k.execute(code)
+
+
+def run_exercise(hub, kind: str) -> dict[str, dict]:
+    outs = {}
+    for name, k in hub["kernels"].items():
+        r = k.execute(exercise_code(kind))
         assert r.status == "ok", f"{name}: {r.error}\n{r.output}"
-        out = dict(line.split(" ", 1) for line in r.output.splitlines() if " " in line)
+        outs[name] = dict(line.split(" ", 1) for line in r.output.splitlines() if " " in line)
+    return outs
+
+
+def admin(hub) -> Learner:
+    """The instructor, logged in through the hub's form (no server of their own)."""
+    if "admin" not in hub:
+        a = Learner(hub["url"], settings.ADMIN_USER, hub["admin_password"])
+        a.login()
+        hub["admin"] = a
+    return hub["admin"]
+
+
+def room_rows(hub, until, timeout: float = 60) -> dict[str, dict]:
+    """The room view's rows (as the instructor: the hub's OAuth, followed), by learner,
+    once ``until(rows)`` holds (the view caches its facts for a few seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = admin(hub).http.get(hub["url"] + ROOM + "rows.json", timeout=60)
+        assert r.status_code == 200 and r.url.endswith("rows.json"), (r.status_code, r.url, r.text[:300])
+        rows = {row["name"]: row for row in r.json()["rows"]}
+        if until(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(1)
+
+
+def room_csv(hub) -> dict[str, dict]:
+    import csv
+    import io
+    r = admin(hub).http.get(hub["url"] + ROOM + "room.csv", timeout=60)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv"), r.status_code
+    return {row["learner"]: row for row in csv.DictReader(io.StringIO(r.text))}
+
+
+def test_each_learner_fails_an_exercise_with_its_hint(hub):
+    """On the hub, as each learner (uid 1000, the package installed in root's Python): a
+    wrong answer gets its hint, and the failed check is noted in the learner's own home."""
+    from coursekit import exercises as ex
+    if len(hub["kernels"]) < 3:
+        pytest.skip("needs the three learners from the previous test")
+    phrase = ex.TASKS_BY_ID["hello-run"].wrong[0][1]
+    for name, out in run_exercise(hub, "wrong").items():
         assert out["WRONG"].startswith("❌ hello-run: not yet") and phrase in out["WRONG"], out["WRONG"]
         assert "hint:" in out["WRONG"]
+        assert out["FILE"] == "/home/jovyan/.coursekit/progress.json", out["FILE"]
+        assert out["DONE"] == "0"
+
+
+def test_the_room_view_shows_each_learners_failed_check_to_the_instructor_only(hub):
+    if len(hub["kernels"]) < 3:
+        pytest.skip("needs the three learners")
+    rows = room_rows(hub, lambda rows: all(rows.get(n, {}).get("tasks", {}).get("hello-run", {})
+                                           .get("text") == "❌ 1" for n in NAMES))
+    assert set(rows) == set(NAMES + ["dee", "eve"]), sorted(rows)     # learners only, no instructor
+    for n in NAMES:
+        row = rows[n]
+        assert row["tasks"]["hello-run"]["text"] == "❌ 1", (n, row["tasks"]["hello-run"])
+        assert row["tasks"]["hello-run"]["hint"], row["tasks"]["hello-run"]
+        assert row["stuck_task"] == "hello-run" and row["server"] == "running"
+        assert (row["lesson"], row["lesson_how"]) == ("01_hello_container", "open"), row
+        assert isinstance(row["containers"], int), row
+        assert row["limit_mib"] == settings.mem_bytes(LIMIT) // 2**20 and row["mem_mib"] > 0, row
+        assert row["idle_s"] is not None and row["idle_s"] < 600, row
+    assert all(c["text"] == "" for c in rows["eve"]["tasks"].values())    # eve never started
+    table = room_csv(hub)
+    assert {n: table[n]["hello-run"] for n in NAMES} == {n: "failed 1" for n in NAMES}
+    # a learner (logged in, or with their token) is refused: by the hub's OAuth, then the view
+    ada = hub["learners"]["ada"]
+    r = requests.Session()
+    bob = Learner(hub["url"], "bob", hub["state"]["cards"]["bob"], http=r)
+    bob.login()
+    for resp in (r.get(hub["url"] + ROOM, timeout=60),
+                 r.get(hub["url"] + ROOM + "room.csv", timeout=60),
+                 ada.http.get(hub["url"] + ROOM + "rows.json", timeout=60, allow_redirects=False,
+                              headers={"Authorization": f"token {ada.token}"})):
+        assert resp.status_code == 403, (resp.status_code, resp.url, resp.text[:200])
+        assert "hello-run" not in resp.text
+
+
+def test_each_learner_completes_an_exercise_recorded_in_their_home(hub):
+    """The right answer passes and is recorded in the learner's own home (it raised
+    PermissionError from site-packages before); the room view and its CSV show ✅."""
+    if len(hub["kernels"]) < 3:
+        pytest.skip("needs the three learners from the previous test")
+    for name, out in run_exercise(hub, "right").items():
         assert out["RIGHT"] == "✅ hello-run: passed", out["RIGHT"]
         assert out["FILE"] == "/home/jovyan/.coursekit/progress.json", out["FILE"]
         assert out["DONE"] == "1"
+    rows = room_rows(hub, lambda rows: all(rows[n]["tasks"]["hello-run"]["text"] == "✅" for n in NAMES))
+    for n in NAMES:
+        cell = rows[n]["tasks"]["hello-run"]
+        assert (cell["text"], cell["failed"]) == ("✅", 1), (n, cell)
+        assert rows[n]["passed"] == 1 and rows[n]["stuck_failed"] == 0
+    table = room_csv(hub)
+    assert {n: table[n]["hello-run"] for n in NAMES} == {n: "passed" for n in NAMES}
 
 
 def test_a_memory_hog_is_stopped_inside_its_learners_limit(hub):
@@ -474,6 +569,110 @@ def test_reset_removes_one_learners_work_and_no_one_elses(hub):
         workshop_hub.reset_learner("nobody-here", hub["client"], quiet=True)
 
 
+def test_the_instructor_follows_the_room_in_a_browser_and_resets_a_learner(hub):
+    """Chromium as the instructor: ada's row shows hello-run ✅, cyd's (reset above) shows
+    nothing tried; ada's page shows her last check's hint; the reset button on dee's
+    page removes dee's server and volumes, and no one else's."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from coursekit import exercises as ex
+    if len(hub["kernels"]) < 3:
+        pytest.skip("needs the three learners")
+    out = hub["kernels"]["ada"].execute(exercise_code("wrong"))     # her last check: ❌ with a hint
+    assert "WRONG ❌" in out.output, out.output + out.error
+    phrase = ex.TASKS_BY_ID["hello-run"].wrong[0][1]
+    ws = hub["state"]["settings"]["id"]
+    chromium = os.environ.get("COURSEKIT_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 900})
+            page.goto(f"{hub['url']}/hub/login?next={ROOM}")
+            page.fill("#username_input", settings.ADMIN_USER)
+            page.fill("#password_input", hub["admin_password"])
+            page.click("#login_submit")
+            page.wait_for_url(f"**{ROOM}", timeout=60_000)
+            cell = "tr[data-learner='{}'] td[data-task='hello-run']"
+            expect(page.locator(cell.format("ada"))).to_have_text("✅", timeout=30_000)
+            expect(page.locator(cell.format("bob"))).to_have_text("✅")
+            expect(page.locator(cell.format("cyd"))).to_have_text(re.compile(r"^\s*$"))  # the full reset took it
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "workshop-roomview.png"), full_page=True)
+            page.click("tr[data-learner='ada'] a")
+            page.wait_for_url(f"**{ROOM}learner/ada", timeout=30_000)
+            task = page.locator("div.task[data-task='hello-run']")
+            expect(task).to_contain_text(phrase)
+            expect(task.locator(".hint")).to_contain_text("Hint:")
+            expect(task).to_contain_text("2 failed checks")
+            page.goto(f"{hub['url']}{ROOM}learner/dee")
+            page.once("dialog", lambda d: d.accept())
+            page.get_by_role("button", name="Reset everything").click()
+            page.wait_for_url(re.compile(re.escape(ROOM) + r"\?message="), timeout=90_000)
+            expect(page.locator("#message")).to_contain_text("reset dee (all)")
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "workshop-roomview.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    flt = {"label": [f"{settings.WORKSHOP_LABEL}={ws}", f"{settings.LEARNER_LABEL}=dee"]}
+    assert not hub["client"].containers.list(all=True, filters=flt)
+    assert not hub["client"].volumes.list(filters=flt)
+    for n in ("ada", "bob"):
+        assert learner_container(hub, n).status == "running"
+
+
+def test_progress_survives_a_restart_and_a_reset_that_keeps_the_home_not_a_full_reset(hub):
+    """ada's server stops and starts again; bob is reset keeping his home (his engine is
+    emptied); cyd was fully reset above: each new server reads its own progress file,
+    written as the learner (uid 1000)."""
+    if len(hub["kernels"]) < 3:
+        pytest.skip("needs the three learners")
+    ws = hub["state"]["settings"]["id"]
+    for k in hub["kernels"].values():
+        k.ws.close()
+    removed = workshop_hub.reset_learner("bob", hub["client"], quiet=True, keep_home=True)
+    assert removed == [f"ck-{ws}-engine-bob"], removed
+    ada = hub["learners"]["ada"]
+    r = ada.api("DELETE", "/users/ada/server")
+    assert r.status_code in (202, 204), r.text
+    assert wait_until(lambda: not hub["client"].containers.list(
+        all=True, filters={"label": [f"{settings.WORKSHOP_LABEL}={ws}", f"{settings.LEARNER_LABEL}=ada"]}), 60, 0.5)
+    code = ("import json, os, docker\n"
+            "from coursekit import exercises as ex\n"
+            "f = ex.record._progress_file()\n"
+            "d = json.loads(f.read_text()) if f.exists() else {}\n"
+            "print('DONE', ex.progress()['01_hello_container'][0])\n"
+            "print('FAILED', d.get('_checks', {}).get('hello-run', {}).get('failed', 0))\n"
+            "print('OWNER', os.stat(f).st_uid if f.exists() else 'none')\n"
+            "print('MARKER', any(c.name.startswith('marker-') for c in docker.from_env().containers.list(all=True)))")
+
+    def again(name):
+        L = hub["learners"][name]
+        L.start_server()
+        k = L.kernel(LESSON)
+        r = k.execute(code)
+        assert r.status == "ok", f"{name}: {r.error}\n{r.output}"
+        return name, k, dict(line.split(" ", 1) for line in r.output.splitlines() if " " in line)
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(again, NAMES))
+    seen = {}
+    for name, k, out in results:
+        hub["kernels"][name] = k
+        seen[name] = (out["DONE"], out["FAILED"], out["OWNER"])
+        hub.setdefault("markers", {})[name] = out["MARKER"]
+    assert seen == {"ada": ("1", "2", "1000"),       # restarted: progress kept
+                    "bob": ("1", "1", "1000"),       # engine reset, home kept
+                    "cyd": ("0", "0", "none")}, seen   # full reset: nothing left
+    assert hub["markers"]["bob"] == hub["markers"]["cyd"] == "False", hub["markers"]   # engines emptied
+    rows = room_rows(hub, lambda rows: rows["cyd"]["server"] == "running")
+    assert (rows["bob"]["tasks"]["hello-run"]["text"], rows["cyd"]["tasks"]["hello-run"]["text"]) == ("✅", "")
+    for k in hub["kernels"].values():
+        k.ws.close()
+
+
 def test_idle_servers_are_culled(hub):
     """The hub runs jupyterhub-idle-culler (timeout from WORKSHOP_IDLE_TIMEOUT); here the
     same culler runs once more with a 1-second timeout and must stop the idle servers."""
@@ -500,8 +699,17 @@ def test_idle_servers_are_culled(hub):
     assert "Culling server" in out, out[-2000:]
 
 
+def keep_hub_log() -> None:
+    """The hub's log (the room view service's too) to test-artifacts/, before stop removes it."""
+    log = settings.STATE / "hub.log"
+    if log.exists():
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(log, ARTIFACTS / "workshop-hub.log")
+
+
 def test_stop_leaves_nothing_behind(hub):
     client = hub["client"]
+    keep_hub_log()
     removed = workshop_hub.stop(client, quiet=True, keep_image=hub["keep_image"])
     after = inventory(client)
     for kind, ids in after.items():
