@@ -3,6 +3,7 @@ writes ``exercises/NN_*.ipynb`` (for the learner) and ``exercises/solutions/`` (
 reference answers, folded, and the same with the CLI)."""
 from __future__ import annotations
 
+import ast
 import re
 import string
 from pathlib import Path
@@ -27,11 +28,12 @@ def notebook_code(task: Task, code: str) -> str:
 
 
 def _quiet(code: str) -> str:
-    """Solutions end in a statement, so a cell shows no object reprs (ids, addresses)."""
+    """Solutions end in a statement, so a cell shows no object reprs (ids, addresses,
+    a build's log): a final expression, one line or several, is assigned to ``_``."""
     lines = code.rstrip("\n").split("\n")
-    last = lines[-1]
-    if not last.startswith((" ", "for ", "import ", "from ")) and " = " not in last.split("(")[0]:
-        lines[-1] = "_ = " + last
+    last = ast.parse(code).body[-1]
+    if isinstance(last, ast.Expr):
+        lines[last.lineno - 1] = "_ = " + lines[last.lineno - 1]
     return "\n".join(lines)
 
 
