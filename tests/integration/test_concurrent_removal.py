@@ -56,7 +56,7 @@ def test_course_cleanup_survives_a_concurrent_removal(client, vanishing):
 
 
 def test_exercise_cleanup_survives_a_concurrent_removal(client, vanishing, monkeypatch):
-    monkeypatch.setattr(ex, "_client", lambda: client)
+    monkeypatch.setattr(ex.api, "_client", lambda: client)
     tag = ck.name("ex-build-tag") + ":1"
     client.images.build(fileobj=build_context(f"FROM {ck.BUSYBOX}\n", {}), custom_context=True,
                         tag=tag, labels=ck.labels(), rm=True)
