@@ -151,7 +151,7 @@ def wait_started(lab, timeout: float = 60) -> list[int]:
 
 
 def inner_pids(lab) -> list[int]:
-    """PIDs (as the lab sees them) of processes in another PID namespace than the
-    lab's: the first process of each container made by hand in it, and their children."""
+    """PIDs (as the lab sees them) of the first process of each container made by hand
+    in ``lab``: a process in another PID namespace than the lab's, whose parent is in it."""
     out = lab.exec_run(["sh", "-c", _SCAN]).output.decode()
     return [int(w.split()[1]) for w in out.splitlines() if w.startswith("pid ")]

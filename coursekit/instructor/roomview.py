@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from ..paths import PROGRESS_NAME, STATE_NAME
-from .settings import ADMIN_USER, LEARNER_LABEL, USERNAME_PATTERN, WORKSHOP_LABEL
+from .settings import ADMIN_USER, LEARNER_LABEL, USERNAME_PATTERN, WORKSHOP_LABEL, learner_names
 
 SERVICE_NAME = "roomview"
 REFRESH_S = 10          # the page reloads itself this often
@@ -340,7 +340,7 @@ class Collector:
         out = {}
         for v in self.client.volumes.list(filters={"label": [f"{WORKSHOP_LABEL}={self.ws}", LEARNER_LABEL]}):
             user = (v.attrs.get("Labels") or {}).get(LEARNER_LABEL)
-            if user and v.name.endswith(f"-home-{user}"):
+            if user and v.name == learner_names(self.ws, user)["home_volume"]:
                 out[user] = Path((v.attrs.get("Options") or {}).get("device") or v.attrs["Mountpoint"])
         return out
 
@@ -350,16 +350,17 @@ class Collector:
 
     @staticmethod
     def memory(box) -> tuple[int | None, int | None]:
+        limit = box.attrs.get("HostConfig", {}).get("Memory") or None
         try:
             s = box.stats(stream=False, one_shot=True).get("memory_stats") or {}
         except Exception:
-            return None, box.attrs.get("HostConfig", {}).get("Memory") or None
-        detail = s.get("stats") or {}
+            return None, limit
         usage = s.get("usage")
         if usage is None:
-            return None, box.attrs.get("HostConfig", {}).get("Memory") or None
+            return None, limit
+        detail = s.get("stats") or {}
         usage -= detail.get("total_inactive_file", detail.get("inactive_file", 0))   # as `docker stats`
-        return max(0, usage), box.attrs.get("HostConfig", {}).get("Memory") or s.get("limit")
+        return max(0, usage), limit or s.get("limit")
 
     @staticmethod
     def engine_containers(box) -> int | None:

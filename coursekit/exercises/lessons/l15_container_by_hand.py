@@ -133,20 +133,29 @@ def _(client, P):
     lab.exec_run(["python3", "/lab/container.py", P["hostname"], str(32 * 2**20), "20", "exec sleep 3600"])
 
 
-def check_hand_mem(client, p, answer):
+def _own_limit(client, p, controller, v2_file, v1_file, what, verdict) -> list[str]:
+    """The problems of a task whose container made by hand must be in a cgroup of its own
+    whose ``controller`` limit passes ``verdict(value)`` (None if it does, else the problem)."""
     problems = []
     lab = _lab(client, p, problems)
     for pid in _by_hand(lab, problems) if lab else []:
-        value, why = _limit(lab, pid, "memory", "memory.max", "memory.limit_in_bytes")
+        value, why = _limit(lab, pid, controller, v2_file, v1_file)
         if value is None:
-            problems.append(f"the container made by hand has no memory limit of its own: {why}")
-        elif value != str(p["mem"] * MiB):
-            shown = f"{int(value) // MiB} MiB" if value.isdigit() and int(value) < 2**40 else value
-            problems.append(f"its cgroup's memory limit is {shown}, not {p['mem']} MiB")
+            problems.append(f"the container made by hand has no {what} of its own: {why}")
+        elif (wrong := verdict(value)) is not None:
+            problems.append(wrong)
         else:
             return []
     return problems
 
+
+def check_hand_mem(client, p, answer):
+    def verdict(value):
+        if value == str(p["mem"] * MiB):
+            return None
+        shown = f"{int(value) // MiB} MiB" if value.isdigit() and int(value) < 2**40 else value
+        return f"its cgroup's memory limit is {shown}, not {p['mem']} MiB"
+    return _own_limit(client, p, "memory", "memory.max", "memory.limit_in_bytes", "memory limit", verdict)
 
 hand_mem = Task(
     id="hand-mem",
@@ -192,18 +201,9 @@ def _(client, P):
 
 
 def check_hand_pids(client, p, answer):
-    problems = []
-    lab = _lab(client, p, problems)
-    for pid in _by_hand(lab, problems) if lab else []:
-        value, why = _limit(lab, pid, "pids", "pids.max", "pids.max")
-        if value is None:
-            problems.append(f"the container made by hand has no process limit of its own: {why}")
-        elif value != str(p["pids"]):
-            problems.append(f"its cgroup's pids.max is {value}, not {p['pids']}")
-        else:
-            return []
-    return problems
-
+    def verdict(value):
+        return None if value == str(p["pids"]) else f"its cgroup's pids.max is {value}, not {p['pids']}"
+    return _own_limit(client, p, "pids", "pids.max", "pids.max", "process limit", verdict)
 
 hand_pids = Task(
     id="hand-pids",
