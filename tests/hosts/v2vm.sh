@@ -115,13 +115,14 @@ StandardOutput=journal+console
 WantedBy=multi-user.target
 EOF
   chroot "$r" systemctl enable ckv2vm-report.service >/dev/null 2>&1
-  # A second engine with "userns-remap" (the security lesson shows what it changes),
-  # beside the main one: its own data, exec root and containerd namespace, and its own
-  # network namespace (unshare --net), so it cannot touch the main engine's docker0 or
-  # iptables chains.  Not systemd's PrivateNetwork=: that also gives the service its own
-  # mount namespace, where the containers' root file systems would be mounted out of
-  # sight of containerd (runc then finds an empty root: "stat /bin/busybox").  systemd listens for it (on the host-only address) and starts
-  # it on the first connection; the listening socket stays in the VM's namespace.
+  # A second engine with "userns-remap" beside the main one (the security lesson shows
+  # what it changes; the workshop's boundary suite attacks a learner container on it):
+  # its own data, exec root and containerd namespace, and its own network namespace
+  # (unshare --net), so it cannot touch the main engine's docker0 or iptables chains.
+  # Not systemd's PrivateNetwork=: that also gives the service its own mount namespace,
+  # where the containers' root file systems would be mounted out of containerd's sight
+  # (runc then finds an empty root: "stat /bin/busybox").  systemd listens for it (on
+  # the host-only address) and starts it on the first connection.
   mkdir -p "$r/etc/docker-remap"
   cat > "$r/etc/docker-remap/daemon.json" <<EOF
 {"userns-remap": "default", "data-root": "/var/lib/docker-remap",
@@ -311,7 +312,7 @@ boot_once() {  # boot_once RECIPE-HASH
     -device "virtio-net-pci,netdev=n0,mac=$MAC" \
     -virtfs "local,path=$SHARE,mount_tag=ckshare,security_model=passthrough,id=ckshare" \
     -device virtio-rng-pci \
-    -nodefaults -display none -serial "file:$RUN/console.log" -monitor none \
+    -nodefaults -display none -serial "file:$RUN/console.log" -monitor "unix:$RUN/monitor.sock,server,nowait" \
     -pidfile "$RUN/qemu.pid" -daemonize 9>&-   # 9: the run lock, not for qemu to keep
   # The engine, as a Unix socket on this machine for members of the docker group.
   # -t: after one side of a connection ends, keep the other open until it ends too
@@ -436,26 +437,6 @@ stop() {
   fi
 }
 
-# The workshop's isolated boundary (tests/workshop/test_boundary.py): the VM's engine with
-# "userns-remap": "default". Its images then live apart (/var/lib/docker/100000.100000),
-# so run this after the notebooks; `stop` ends it with the VM (the disk is per run).
-userns() {
-  engine_up || die "not running (start it first)"
-  if engine_info '{{.SecurityOptions}}' | grep -q 'name=userns'; then
-    say "engine already remaps users"; return 0
-  fi
-  docker -H "unix://$SOCK" run --rm --privileged --pid=host -v /:/host coursekit/busybox:1 \
-    chroot /host sh -c 'echo "{\"userns-remap\": \"default\"}" > /etc/docker/daemon.json &&
-      systemd-run --quiet --no-block sh -c "sleep 1; systemctl restart docker"' > /dev/null
-  local t0=$SECONDS
-  sleep 2
-  until engine_up && engine_info '{{.SecurityOptions}}' | grep -q 'name=userns'; do
-    [ $((SECONDS - t0)) -lt 120 ] || die "the engine did not come back with userns-remap in 120 s"
-    sleep 1
-  done
-  say "engine restarted with userns-remap in $((SECONDS - t0)) s ($(engine_info '{{.DockerRootDir}}'))"
-}
-
 env_lines() {
   echo "export DOCKER_HOST=unix://$SOCK"
   echo "export COURSEKIT_ENGINE_ADDRESS=$VM_IP"
@@ -465,13 +446,12 @@ env_lines() {
 
 case ${1:-} in
   env) env_lines; exit 0 ;;
-  build|start|status|stop|userns) [ "$(id -u)" = 0 ] || die "run as root (it makes a tap device and a VM)" ;;
-  *) echo "usage: $0 build|start|status|stop|userns|env" >&2; exit 2 ;;
+  build|start|status|stop) [ "$(id -u)" = 0 ] || die "run as root (it makes a tap device and a VM)" ;;
+  *) echo "usage: $0 build|start|status|stop|env" >&2; exit 2 ;;
 esac
 case $1 in
   build) build ;;
   start) lock_runs; start ;;
   status) status ;;
   stop) lock_runs; stop ;;
-  userns) userns ;;
 esac
