@@ -30,6 +30,8 @@ claim_host() {  # claim_host KIND: remember to stop it at the end, unless it alr
 start_host() { claim_host "$1"; bash tests/hosts/$1.sh start; }   # start is idempotent
 stop_host() { [[ $owned == *" $1 "* ]] && bash tests/hosts/$1.sh stop; owned=${owned/ $1 / }; }
 stop_all() {
+  # the VM's background work (below) ends before the VM is stopped under it
+  [ -n "${vm_job:-}" ] && kill -0 "$vm_job" 2>/dev/null && wait "$vm_job"
   stop_host engine26 > /dev/null 2>&1; stop_host v2vm > /dev/null 2>&1
   [ "${COURSEKIT_TEST_OWNS_ENGINE:-}" = 1 ] && $PY -m coursekit engine stop
 }
@@ -224,6 +226,7 @@ if [ "$vm_rc" = 0 ] || [ "$vm_rc" = 3 ]; then
   fi
   ( eval "$(bash tests/hosts/v2vm.sh env)"; export TMPDIR=$COURSEKIT_SHARED_DIR; host_suite v2vm ) \
     || { status=1; bash tests/hosts/v2vm.sh status; }   # a VM that died says why (its console)
+  bash tests/hosts/v2vm.sh status | grep "emulator code cache"
 fi
 stop_host v2vm
 fi

@@ -41,6 +41,7 @@ MIRROR=${COURSEKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 MEM=${V2VM_MEM:-3072}
 CPU=${V2VM_CPU:-max}
 TCG_THREADS=${V2VM_TCG_THREADS:-multi}
+TB_SIZE=${V2VM_TB_SIZE:-3072}
 REMAP_PORT=2376   # the second engine (userns-remap), see configure_rootfs
 API_GUARD="-o ckv2vm0 -p tcp -m multiport --dports 2375,$REMAP_PORT -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset"
 BOOT_TIMEOUT=${V2VM_BOOT_TIMEOUT:-300}
@@ -303,7 +304,10 @@ boot_once() {  # boot_once RECIPE-HASH
   # TCG (no usable KVM here); panic=1 + -no-reboot: a kernel panic ends qemu at once.
   # thread=multi: a host thread per vCPU.  thread=single (V2VM_TCG_THREADS) cannot
   # race (see ckv2vm-cfs-key.service) but ran the notebooks 1.5-4x slower here.
-  qemu-system-x86_64 -name ckv2vm -machine q35 -accel "tcg,thread=$TCG_THREADS" -cpu "$CPU" -smp 2 \
+  # tb-size: the emulator's cache of translated code, in MiB.  At the default (1 GiB) a
+  # boot, the lab images and three exercise notebooks already filled it three times
+  # (`info jit`: "TB flush count 3"), and each flush retranslates everything.
+  qemu-system-x86_64 -name ckv2vm -machine q35 -accel "tcg,thread=$TCG_THREADS,tb-size=$TB_SIZE" -cpu "$CPU" -smp 2 \
     -m "$MEM" -no-reboot \
     -kernel "$CACHE/$h/vmlinuz" -initrd "$CACHE/$h/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 quiet panic=1 mitigations=off" \
@@ -397,6 +401,11 @@ status() {
     say "running (qemu pid $pid, socat pid $(socat_pid || echo none), engine at $SOCK)"
     if engine_up; then
       engine_info 'v2vm: engine {{.ServerVersion}}, CgroupVersion {{.CgroupVersion}}, CgroupDriver {{.CgroupDriver}}, {{.OperatingSystem}}, kernel {{.KernelVersion}}'
+      # The emulator's code cache: how full, and how often it was thrown away.
+      echo 'info jit' | timeout 5 socat - "UNIX-CONNECT:$RUN/monitor.sock" 2>/dev/null | tr -d '\r' \
+        | awk '/gen code size/ { split($4, a, "/"); u = a[1] / 2^20; t = a[2] / 2^20 }
+               /TB flush count/ { f = $4 }
+               END { if (t) printf "v2vm: emulator code cache %d of %d MiB used, flushed %d times\n", u, t, f }'
     else
       say "its engine does not answer"; return 1
     fi
