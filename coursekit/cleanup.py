@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import docker
 
 from .images import LAB_IMAGES, REGISTRY_IMAGE, image_summaries
-from .labelling import COURSE, COURSE_LABEL, SESSION_LABEL, label_filter, session_alive
+from .labelling import (COURSE, COURSE_LABEL, SESSION_LABEL, WORKSHOP_LABEL, label_filter,
+                        session_alive)
 from .paths import sessions_dir
 
 
@@ -24,6 +25,7 @@ class CleanupReport:
     images: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    workshop: list[str] = field(default_factory=list)   # a workshop's objects, left alone
 
     @property
     def total(self) -> int:
@@ -31,15 +33,19 @@ class CleanupReport:
                 + len(self.folders))
 
     def __str__(self) -> str:
-        if not self.total and not self.errors:
-            return "cleanup: nothing of the course's to remove"
         parts = [f"{len(v)} {k}" for k, v in
                  (("containers", self.containers), ("networks", self.networks),
                   ("volumes", self.volumes), ("images", self.images),
                   ("temporary folders", self.folders)) if v]
-        out = "cleanup: removed " + (", ".join(parts) or "nothing")
+        if not self.total and not self.errors:
+            out = "cleanup: nothing of the course's to remove"
+        else:
+            out = "cleanup: removed " + (", ".join(parts) or "nothing")
         if self.errors:
             out += "\n  could not remove: " + "; ".join(self.errors)
+        if self.workshop:
+            out += (f"\n  left {len(self.workshop)} objects of a workshop (its learners' servers, "
+                    "engines and homes): `python -m coursekit workshop stop` removes them")
         return out
 
     __repr__ = __str__
@@ -65,6 +71,12 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
     def _rm(kind: list, obj, what: str, **kw):
         if keep and what.startswith(keep):
             return
+        # A workshop's objects carry the course's label too, but only `workshop stop`
+        # (or a reset) may remove them: never a learner's server and home mid-workshop.
+        labels = getattr(obj, "labels", None) or (getattr(obj, "attrs", None) or {}).get("Labels") or {}
+        if WORKSHOP_LABEL in labels:
+            rep.workshop.append(what)
+            return
         try:
             obj.remove(**kw)
             kind.append(what)
@@ -89,8 +101,12 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
     # Newest first: an image built FROM a course image inherits its labels and must go
     # before its parent. Two built in the same second tie, so an image refused for its
     # "dependent child images" is tried again once its children are gone.
-    pending = sorted((i for i in image_summaries(client, filters=flt)
-                      if not (keep and i["RepoTags"] and all(t.startswith(keep) for t in i["RepoTags"]))),
+    summaries = image_summaries(client, filters=flt)
+    rep.workshop += [", ".join(i["RepoTags"]) or i["Id"][7:19] for i in summaries
+                     if WORKSHOP_LABEL in (i.get("Labels") or {})]
+    pending = sorted((i for i in summaries
+                      if WORKSHOP_LABEL not in (i.get("Labels") or {})
+                      and not (keep and i["RepoTags"] and all(t.startswith(keep) for t in i["RepoTags"]))),
                      key=lambda i: i.get("Created", 0), reverse=True)
     for _ in range(len(pending)):
         refused = []

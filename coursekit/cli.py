@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                    "shown by `registry status`; default: those started here, session 'cli')")
     r.add_argument("--all", action="store_true", help="stop: every session's course registries")
     c = sub.add_parser("cleanup", help="remove the course's labelled objects")
-    c.add_argument("--all", action="store_true", help="every session's, not only this one's")
+    c.add_argument("--all", action="store_true",
+                   help="every session's, not only this one's (never a workshop's: `workshop stop`)")
     c.add_argument("--session", help="the session id to clean (default: $COURSEKIT_SESSION)")
     c.add_argument("--lab-images", action="store_true", help="also remove the lab images")
     c.add_argument("--orphans", action="store_true",

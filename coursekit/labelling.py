@@ -24,6 +24,7 @@ from .paths import sessions_dir
 COURSE = "linux-containers"
 COURSE_LABEL = "coursekit.course"
 SESSION_LABEL = "coursekit.session"
+WORKSHOP_LABEL = "coursekit.workshop"   # a workshop's objects (coursekit.instructor)
 LAB_IMAGE_LABEL = "coursekit.lab-image"
 SESSION_ENV = "COURSEKIT_SESSION"
 

@@ -8,10 +8,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from ..errors import InvalidValue, WorkshopError
-from ..labelling import COURSE, COURSE_LABEL
+from ..labelling import COURSE, COURSE_LABEL, WORKSHOP_LABEL
 from ..paths import ROOT, workshop_state
 
-WORKSHOP_LABEL = "coursekit.workshop"
 LEARNER_LABEL = "coursekit.learner"
 LEARNER_IMAGE = "coursekit/workshop-learner:1"
 ENGINE_SOCKET = "/run/ck-engine/docker.sock"
