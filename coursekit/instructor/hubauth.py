@@ -20,7 +20,8 @@ class CardAuthenticator(Authenticator):
         name = self.normalize_username(str(data.get("username", "")))
         stored = self.accounts.get(name)
         if stored and password_matches(str(data.get("password", "")), stored):
-            mark_arrived(name)     # a warm server waits for this (coursekit.instructor.warm)
+            if not mark_arrived(name):   # a warm server waits for it (coursekit.instructor.warm)
+                self.log.warning("could not note %s's arrival: their warm server stays until the workshop stops", name)
             return name
         self.log.warning("login refused for %r", name)
         return None

@@ -34,11 +34,16 @@ def arrivals_dir() -> Path:
     return STATE / "arrived"
 
 
-def mark_arrived(name: str) -> None:
-    """The learner logged in (called by the hub's authenticator)."""
+def mark_arrived(name: str) -> bool:
+    """The learner logged in (called by the hub's authenticator; never raises: a login
+    does not fail for a mark).  False when it could not be written (no workshop here)."""
     d = arrivals_dir()
-    d.mkdir(exist_ok=True)
-    (d / name).touch()
+    try:
+        d.mkdir(exist_ok=True)
+        (d / name).touch()
+        return True
+    except OSError:
+        return False
 
 
 def arrived_at(name: str) -> float | None:
@@ -105,14 +110,14 @@ def fmt_s(seconds: float) -> str:
 def warm(n: int, parallel: int = 2, quiet: bool = False, timeout: float = 600) -> dict[str, float]:
     """Start the servers of the first ``n`` cards of the running workshop, ``parallel``
     at a time, printing each as it is ready.  Returns seconds per learner started."""
-    from . import hub
-    state = hub.read_state()
-    if not state or not hub.is_up(state):
+    from .hub import api, is_up, read_state
+    state = read_state()
+    if not state or not is_up(state):
         raise WorkshopError("no workshop is running here", "start one with `make workshop`")
     from .settings import Settings
     s = Settings(**state["settings"])
     cards = s.card_names()
-    users = hub.api(state, "GET", "/users") or []
+    users = api(state, "GET", "/users") or []
     running = {u["name"] for u in users if (u.get("servers") or {}).get("")}
     todo = warm_plan(cards, running, n, s.max_servers or len(cards))
     if parallel < 1:
@@ -161,16 +166,16 @@ def _start(state: dict, name: str, timeout: float) -> None:
     """Ask the hub for ``name``'s server (marked warm) and wait until it is ready."""
     import urllib.error
 
-    from . import hub
+    from .hub import api
     try:
-        hub.api(state, "POST", f"/users/{name}/server", {"user_options": {WARM_OPTION: True}})
+        api(state, "POST", f"/users/{name}/server", {"user_options": {WARM_OPTION: True}})
     except urllib.error.HTTPError as e:
         if e.code != 400:         # 400: already running
             raise WorkshopError(f"the hub refused to start {name}'s server: HTTP {e.code} "
                                 f"{e.read().decode(errors='replace')[:200]}", "read the hub's log") from None
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        info = hub.api(state, "GET", f"/users/{name}") or {}
+        info = api(state, "GET", f"/users/{name}") or {}
         srv = (info.get("servers") or {}).get("")
         if srv and srv.get("ready"):
             return
