@@ -165,7 +165,7 @@ def main(n: int, cold: bool = False, spread: float = 0, mem: str = "1g", lesson:
         try:
             box = client.containers.get(settings.learner_names(s.id, name)["container"])
             results[name]["start_phases_s"] = start_phases(box, requested.get(name), ready.get(name))
-            results[name]["idle_mib"] = round(box.stats(stream=False)["memory_stats"]["usage"] / 2**20)
+            results[name]["mem_after_mib"] = round(box.stats(stream=False)["memory_stats"]["usage"] / 2**20)
         except Exception as err:
             results[name].setdefault("error", f"phases: {type(err).__name__}: {err}"[:200])
     hub.stop(client, quiet=True, keep_image=keep)
