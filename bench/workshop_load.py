@@ -17,7 +17,7 @@ where their server's start went (container created and started, their own docker
 lab images loaded, notebook server listening, hub saw it ready; from the container's
 log, see workshop/learner-image/entrypoint.sh).  For the host: the load average before
 and after, peak memory added.  Prints a table; writes
-bench/results/workshop-load-N-MODE.json.  Stops the hub and removes everything after.
+bench/results/workshop-load-<N>-<warm or cold>.json.  Stops the hub and removes everything after.
 """
 from __future__ import annotations
 

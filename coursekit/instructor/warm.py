@@ -14,14 +14,15 @@ server is started with ``user_options = {"warm": true}``, a successful login lea
 arrival mark (``arrived/<name>`` in the workshop's state directory, written by the hub's
 authenticator), and the culler's arbiter (:func:`cull_arbiter`, loaded through
 ``workshop/idle_culler_config.py``) keeps a warm server until its learner's mark exists,
-then counts idleness from the later of the arrival and the last activity.
+then counts idleness from the later of the arrival and the last activity.  (The hub
+keeps a server's ``user_options`` for its next start, so a learner's own restart is
+"warm" too; their mark is there by then, so the usual rule applies.)
 """
 from __future__ import annotations
 
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import WorkshopError
@@ -79,12 +80,6 @@ def warm_plan(cards: list[str], running: set[str], n: int, cap: int) -> list[str
             f"warm at most {max(0, cap - len(running - set(wanted)))}, or start the workshop "
             "with a higher WORKSHOP_MAX_SERVERS")
     return [c for c in wanted if c not in running]
-
-
-def _parse(ts: str | None) -> datetime | None:
-    if not ts:
-        return None
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
 def cull_arbiter(*, inactive, inactive_limit, server, now: float | None = None, **_) -> bool:

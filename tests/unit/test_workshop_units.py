@@ -395,3 +395,23 @@ def test_the_idle_culler_is_configured_with_the_warm_arbiter():
     assert ns["c"].IdleCuller.cull_arbiter_hook is warm.cull_arbiter
     assert "--config={HUB_CONFIG.with_name('idle_culler_config.py')}" in \
         (ROOT / "workshop" / "jupyterhub_config.py").read_text()
+
+
+def test_workshop_start_refuses_a_warm_count_before_starting_anything(monkeypatch, capsys):
+    """`workshop start --warm 31` with 30 cards: refused with the fix, the hub not started;
+    `--warm` with another action: a usage error."""
+    from coursekit import cli
+    from coursekit.instructor import hub
+    monkeypatch.setattr(hub, "read_state", lambda: None)
+    monkeypatch.setattr(hub, "start", lambda *a, **k: pytest.fail("the hub must not start"))
+    monkeypatch.setenv("WORKSHOP_LEARNERS", "30")
+    monkeypatch.delenv("WORKSHOP_NAMES", raising=False)
+    monkeypatch.delenv("WORKSHOP_MAX_SERVERS", raising=False)
+    assert cli.main(["workshop", "start", "--warm", "31"]) == 1
+    err = capsys.readouterr().err
+    assert "only 30 cards" in err and "warm at most 30" in err, err
+    monkeypatch.setenv("WORKSHOP_MAX_SERVERS", "20")
+    assert cli.main(["workshop", "start", "--warm", "25"]) == 1
+    assert "at most 20 servers may run at once" in capsys.readouterr().err
+    assert cli.main(["workshop", "stop", "--warm", "3"]) == 2
+    assert "--warm goes with `workshop start`" in capsys.readouterr().err
