@@ -19,10 +19,15 @@ def load() -> list[dict]:
     return yaml.safe_load(LEDGER.read_text())
 
 
-def proofs_by_cell() -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """{(notebook path relative to the repo, cell id): [(claim id, regex), ...]}"""
+def proofs_by_cell(host: str | None = None) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """{(notebook path relative to the repo, cell id): [(claim id, regex), ...]}
+
+    With ``host``, only the claims that hold there: a claim with ``hosts: [...]`` is
+    shown only on those hosts (its cells say why they do nothing elsewhere)."""
     found: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for claim in load():
+        if host is not None and host not in claim.get("hosts", [host]):
+            continue
         for proof in claim.get("proofs") or []:
             path, cell_id = proof["cell"].split("#", 1)
             found.setdefault((path, cell_id), []).append((claim["id"], proof["output"]))

@@ -18,7 +18,8 @@ The end of the run lists each such cell with its reason, so nothing is ignored
 silently.
 
 On every host, a cell that proves a claim of the ledger (book/claims.yml) must
-still print what proves it: its fresh output is matched against the claim's pattern.
+still print what proves it: its fresh output is matched against the claim's pattern
+(a claim with ``hosts: [...]`` only on those hosts).
 """
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def relax(item, cell):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    ledger = claims.proofs_by_cell()
+    ledger = claims.proofs_by_cell(host_kind())
     for item in items:
         cell = getattr(item, "cell", None)
         if cell is None or getattr(item, "options", None) is None:

@@ -79,7 +79,7 @@ def build_notebooks() -> dict[str, "object"]:
                     cells.append(new_markdown_cell(f'Stuck? `ex.hint("{t.id}")` shows a hint; '
                                                    "a failed check shows it too."))
             cells.append(new_markdown_cell("## Your progress, and cleaning up"))
-            cells.append(new_code_cell("ex.progress()"))
+            cells.append(new_code_cell(f'ex.progress("{lesson}")   # every lesson: ex.progress()'))
             cells.append(new_code_cell("ex.cleanup()"))
             for j, c in enumerate(cells):
                 c["id"] = f"{lesson[:2]}-{kind[0]}-{j:02d}"

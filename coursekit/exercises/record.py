@@ -81,8 +81,18 @@ class Progress(dict):
         return f"<table>{rows}</table>"
 
 
-def progress() -> Progress:
-    """Done / total tasks per lesson, from the local progress file."""
+def progress(lesson: str | None = None) -> Progress:
+    """Done / total tasks per lesson, from the local progress file; with ``lesson``
+    (``"05_docker_run"``, or ``"05"``) that lesson's row only."""
+    if lesson is not None:
+        lessons = list(dict.fromkeys(t.lesson for t in TASKS))
+        match = [name for name in lessons if name == lesson or name[:2] == str(lesson)]
+        if not match:
+            from ..errors import InvalidValue
+            raise InvalidValue(f"no lesson {lesson!r} has exercise tasks",
+                               f"name one of {', '.join(lessons)} (or its number, e.g. "
+                               f"{lessons[0][:2]!r}), or call ex.progress() for all of them")
+        return Progress({match[0]: progress()[match[0]]})
     f = _progress_file()
     try:
         done = set(json.loads(f.read_text())) if f.exists() else set()

@@ -31,6 +31,7 @@ CACHE=${COURSEKIT_HOSTS_CACHE:-/var/cache/coursekit-hosts}/$NAME
 RUN=/run/coursekit-hosts/$NAME          # pid files, sockets, console log
 STATE=/var/lib/coursekit-hosts/$NAME     # the per-run overlay disk (grows with images)
 SOCK=$RUN/docker.sock
+REMAP_SOCK=$RUN/remap.sock   # the second engine, with userns-remap
 SHARE=/var/tmp/coursekit-share
 TAP=ckv2vm0
 HOST_IP=192.168.76.1
@@ -40,7 +41,8 @@ MIRROR=${COURSEKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 MEM=${V2VM_MEM:-3072}
 CPU=${V2VM_CPU:-max}
 TCG_THREADS=${V2VM_TCG_THREADS:-multi}
-API_GUARD="-o ckv2vm0 -p tcp --dport 2375 -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset"
+REMAP_PORT=2376   # the second engine (userns-remap), see configure_rootfs
+API_GUARD="-o ckv2vm0 -p tcp -m multiport --dports 2375,$REMAP_PORT -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset"
 BOOT_TIMEOUT=${V2VM_BOOT_TIMEOUT:-300}
 # What the VM is made of.  docker-cli is only a Recommends of docker.io in trixie;
 # apparmor too, and without apparmor_parser Docker cannot load its docker-default
@@ -55,7 +57,7 @@ die() { echo "v2vm: $*" >&2; exit 1; }
 # two functions below) names the cache folder, so editing the recipe rebuilds.
 
 recipe_hash() {
-  { echo "trixie minbase $PACKAGES $VM_IP $MAC $SHARE"
+  { echo "trixie minbase $PACKAGES $VM_IP $MAC $SHARE $REMAP_PORT"
     declare -f configure_rootfs make_disk; } | sha256sum | cut -c1-16
 }
 
@@ -113,6 +115,43 @@ StandardOutput=journal+console
 WantedBy=multi-user.target
 EOF
   chroot "$r" systemctl enable ckv2vm-report.service >/dev/null 2>&1
+  # A second engine with "userns-remap" beside the main one (the security lesson shows
+  # what it changes; the workshop's boundary suite attacks a learner container on it):
+  # its own data, exec root and containerd namespace, and its own network namespace
+  # (unshare --net), so it cannot touch the main engine's docker0 or iptables chains.
+  # Not systemd's PrivateNetwork=: that also gives the service its own mount namespace,
+  # where the containers' root file systems would be mounted out of containerd's sight
+  # (runc then finds an empty root: "stat /bin/busybox").  systemd listens for it (on
+  # the host-only address) and starts it on the first connection.
+  mkdir -p "$r/etc/docker-remap"
+  cat > "$r/etc/docker-remap/daemon.json" <<EOF
+{"userns-remap": "default", "data-root": "/var/lib/docker-remap",
+ "exec-root": "/run/docker-remap", "pidfile": "/run/docker-remap.pid",
+ "containerd": "/run/containerd/containerd.sock", "containerd-namespace": "remap",
+ "containerd-plugins-namespace": "remap-plugins"}
+EOF
+  cat > "$r/etc/systemd/system/ckv2vm-remap.socket" <<EOF
+[Unit]
+Description=The second engine's API (userns-remap)
+[Socket]
+ListenStream=$VM_IP:$REMAP_PORT
+FreeBind=true
+[Install]
+WantedBy=sockets.target
+EOF
+  cat > "$r/etc/systemd/system/ckv2vm-remap.service" <<'EOF'
+[Unit]
+Description=A second Docker engine, with userns-remap, in its own network namespace
+Requires=ckv2vm-remap.socket
+After=containerd.service
+Wants=containerd.service
+[Service]
+Type=notify
+ExecStart=/usr/bin/unshare --net -- /usr/sbin/dockerd -H fd:// --config-file /etc/docker-remap/daemon.json
+Delegate=yes
+KillMode=process
+EOF
+  chroot "$r" systemctl enable ckv2vm-remap.socket >/dev/null 2>&1
   # qemu's multi-threaded TCG and the kernel patching its own code do not mix: a vCPU
   # now and then ran a breakpoint byte the other vCPU had just patched away ("Oops:
   # int3" in __set_next_task_fair, then a panic), at the jump of the static key
@@ -241,6 +280,7 @@ live_pid() {  # live_pid FILE WORD
 }
 qemu_pid() { live_pid "$RUN/qemu.pid" "ckv2vm"; }
 socat_pid() { live_pid "$RUN/socat.pid" "UNIX-LISTEN:$SOCK"; }
+remap_socat_pid() { live_pid "$RUN/remap-socat.pid" "UNIX-LISTEN:$REMAP_SOCK"; }
 
 engine_up() {
   [ -S "$SOCK" ] && [ "$(curl -s -m 5 --unix-socket "$SOCK" http://v2vm/_ping 2>/dev/null)" = OK ]
@@ -272,7 +312,7 @@ boot_once() {  # boot_once RECIPE-HASH
     -device "virtio-net-pci,netdev=n0,mac=$MAC" \
     -virtfs "local,path=$SHARE,mount_tag=ckshare,security_model=passthrough,id=ckshare" \
     -device virtio-rng-pci \
-    -nodefaults -display none -serial "file:$RUN/console.log" -monitor none \
+    -nodefaults -display none -serial "file:$RUN/console.log" -monitor "unix:$RUN/monitor.sock,server,nowait" \
     -pidfile "$RUN/qemu.pid" -daemonize 9>&-   # 9: the run lock, not for qemu to keep
   # The engine, as a Unix socket on this machine for members of the docker group.
   # -t: after one side of a connection ends, keep the other open until it ends too
@@ -281,6 +321,10 @@ boot_once() {  # boot_once RECIPE-HASH
   setsid socat -t 86400 "UNIX-LISTEN:$SOCK,fork,unlink-early,mode=660,user=root,group=docker" \
     "TCP:$VM_IP:2375" > "$RUN/socat.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$RUN/socat.pid"
+  # The second engine (userns-remap; see configure_rootfs), the same way.
+  setsid socat -t 86400 "UNIX-LISTEN:$REMAP_SOCK,fork,unlink-early,mode=660,user=root,group=docker" \
+    "TCP:$VM_IP:$REMAP_PORT" > "$RUN/remap-socat.log" 2>&1 < /dev/null 9>&- &
+  echo $! > "$RUN/remap-socat.pid"
   say "booting (qemu pid $(cat "$RUN/qemu.pid"), console log $RUN/console.log)"
   # Wait for the engine: 0 when it answers, 2 if qemu dies, 1 after the deadline.
   local deadline=$(( $(date +%s) + BOOT_TIMEOUT ))
@@ -338,6 +382,13 @@ start() {
     die "the VM's engine did not answer within $BOOT_TIMEOUT s (console log above)"
   done
   say "booted in $(( $(date +%s) - t0 )) s: $(engine_info 'Docker {{.ServerVersion}}, cgroup v{{.CgroupVersion}} ({{.CgroupDriver}} driver), kernel {{.KernelVersion}}')"
+  # The second engine starts on its first connection: start it now, not in a lesson.
+  t0=$(date +%s)
+  local opts
+  opts=$(docker -H "unix://$REMAP_SOCK" info --format '{{.SecurityOptions}}' 2>&1) \
+    || die "the second engine (userns-remap) did not answer: $opts"
+  [[ $opts == *name=userns* ]] || die "the second engine does not remap users: $opts"
+  say "second engine (userns-remap) up in $(( $(date +%s) - t0 )) s at $REMAP_SOCK"
 }
 
 status() {
@@ -371,7 +422,7 @@ stop() {
     stopped=yes
   fi
   # socat and the children it forked for open connections (its own process group).
-  if pid=$(socat_pid); then kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; fi
+  for pid in $(socat_pid) $(remap_socat_pid); do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   while iptables -D FORWARD -o "$TAP" -j DROP 2>/dev/null; do :; done
   while iptables -D FORWARD -i "$TAP" -j DROP 2>/dev/null; do :; done
   while iptables -D OUTPUT $API_GUARD 2>/dev/null; do :; done
@@ -386,41 +437,21 @@ stop() {
   fi
 }
 
-# The workshop's isolated boundary (tests/workshop/test_boundary.py): the VM's engine with
-# "userns-remap": "default". Its images then live apart (/var/lib/docker/100000.100000),
-# so run this after the notebooks; `stop` ends it with the VM (the disk is per run).
-userns() {
-  engine_up || die "not running (start it first)"
-  if engine_info '{{.SecurityOptions}}' | grep -q 'name=userns'; then
-    say "engine already remaps users"; return 0
-  fi
-  docker -H "unix://$SOCK" run --rm --privileged --pid=host -v /:/host coursekit/busybox:1 \
-    chroot /host sh -c 'echo "{\"userns-remap\": \"default\"}" > /etc/docker/daemon.json &&
-      systemd-run --quiet --no-block sh -c "sleep 1; systemctl restart docker"' > /dev/null
-  local t0=$SECONDS
-  sleep 2
-  until engine_up && engine_info '{{.SecurityOptions}}' | grep -q 'name=userns'; do
-    [ $((SECONDS - t0)) -lt 120 ] || die "the engine did not come back with userns-remap in 120 s"
-    sleep 1
-  done
-  say "engine restarted with userns-remap in $((SECONDS - t0)) s ($(engine_info '{{.DockerRootDir}}'))"
-}
-
 env_lines() {
   echo "export DOCKER_HOST=unix://$SOCK"
   echo "export COURSEKIT_ENGINE_ADDRESS=$VM_IP"
   echo "export COURSEKIT_SHARED_DIR=$SHARE"
+  echo "export COURSEKIT_USERNS_HOST=unix://$REMAP_SOCK"
 }
 
 case ${1:-} in
   env) env_lines; exit 0 ;;
-  build|start|status|stop|userns) [ "$(id -u)" = 0 ] || die "run as root (it makes a tap device and a VM)" ;;
-  *) echo "usage: $0 build|start|status|stop|userns|env" >&2; exit 2 ;;
+  build|start|status|stop) [ "$(id -u)" = 0 ] || die "run as root (it makes a tap device and a VM)" ;;
+  *) echo "usage: $0 build|start|status|stop|env" >&2; exit 2 ;;
 esac
 case $1 in
   build) build ;;
   start) lock_runs; start ;;
   status) status ;;
   stop) lock_runs; stop ;;
-  userns) userns ;;
 esac

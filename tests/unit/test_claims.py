@@ -74,3 +74,15 @@ def test_stream_chunks_read_as_one_text():
             {"output_type": "stream", "name": "stdout", "text": " True\n"},
             {"output_type": "stream", "name": "stderr", "text": "warning\n"}]
     assert output_text(outs) == "in that order: True\n\nwarning\n"
+
+
+def test_a_claim_shown_on_some_hosts_only_is_checked_there_only():
+    kinds = {p.stem for p in (ROOT / "tests" / "hosts").glob("*.sh")} | {"native"}
+    scoped = [c for c in LEDGER if "hosts" in c]
+    for c in scoped:
+        assert c["hosts"] and set(c["hosts"]) <= kinds, (c["id"], c["hosts"], kinds)
+        assert c.get("note"), f"{c['id']}: a host-scoped claim says why in its note"
+    cell = ("notebooks/14_security.ipynb", "s35b")
+    assert any(cid == "prose-14-1" for cid, _ in claims.proofs_by_cell("v2vm")[cell])
+    assert not any(cid == "prose-14-1" for cid, _ in claims.proofs_by_cell("native").get(cell, []))
+    assert any(cid == "prose-14-1" for cid, _ in claims.proofs_by_cell()[cell])

@@ -95,3 +95,21 @@ def test_a_failed_check_is_recorded_by_check_itself(tmp_path, monkeypatch):
     assert repr(res).startswith("❌ hello-run: not yet\n   - ConnectionError: no engine")
     entry = json.loads(f.read_text())["_checks"]["hello-run"]
     assert entry["failed"] == 1 and entry["last"]["problems"] == ["ConnectionError: no engine"]
+
+
+def test_progress_of_one_lesson_and_a_lesson_that_does_not_exist(tmp_path, monkeypatch):
+    """The exercise notebooks end with their own lesson's row: what it shows does not
+    depend on which other lessons' exercises ran before (the VM runs only some)."""
+    import pytest
+    from coursekit.errors import InvalidValue
+    f = _at(tmp_path, monkeypatch)
+    f.write_text('{"hello-run": "2026-01-01 10:00", "run-port": "2026-01-01 10:05"}')
+    every = ex.progress()
+    assert len(every) == 15 and every["05_docker_run"][0] == 1
+    for name in ("05_docker_run", "05"):
+        one = ex.progress(name)
+        assert list(one) == ["05_docker_run"] and one["05_docker_run"] == every["05_docker_run"]
+        assert repr(one).startswith("05_docker_run ") and repr(one).count("\n") == 0
+    with pytest.raises(InvalidValue) as err:
+        ex.progress("99_nothing")
+    assert "no lesson '99_nothing'" in str(err.value) and "05_docker_run" in str(err.value)

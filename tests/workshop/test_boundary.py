@@ -7,9 +7,10 @@ on an engine with ``userns-remap`` on cgroup v2. As the learner (``jovyan``, in 
 command below; each must fail, and a marker checked on the host is the only thing it
 could have left. Then what the lessons need is run the same way and must still work.
 
-`make test` runs this in the cgroup v2 VM after switching its engine to userns-remap
-(``tests/hosts/v2vm.sh userns``) with ``COURSEKIT_REQUIRE_ISOLATED=1``; on a host that is
-not isolated it is skipped (``test_workshop.py`` checks that such a host is refused).
+`make test` runs this on the cgroup v2 VM's second engine, which has userns-remap
+(``DOCKER_HOST=$COURSEKIT_USERNS_HOST`` from ``tests/hosts/v2vm.sh env``), with
+``COURSEKIT_REQUIRE_ISOLATED=1``; on a host that is not isolated it is skipped
+(``test_workshop.py`` checks that such a host is refused).
 """
 from __future__ import annotations
 
