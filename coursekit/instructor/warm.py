@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import WorkshopError
-from .settings import STATE
+from .settings import STATE, Settings
 
 WARM_OPTION = "warm"
 
@@ -109,7 +109,6 @@ def warm(n: int, parallel: int = 2, quiet: bool = False, timeout: float = 600) -
     state = read_state()
     if not state or not is_up(state):
         raise WorkshopError("no workshop is running here", "start one with `make workshop`")
-    from .settings import Settings
     s = Settings(**state["settings"])
     cards = s.card_names()
     users = api(state, "GET", "/users") or []
