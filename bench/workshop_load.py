@@ -17,7 +17,7 @@ where their server's start went (container created and started, their own docker
 lab images loaded, notebook server listening, hub saw it ready; from the container's
 log, see workshop/learner-image/entrypoint.sh).  For the host: the load average before
 and after, peak memory added.  Prints a table; writes
-bench/results/workshop-load-<N>-<warm or cold>.json.  Stops the hub and removes everything after.
+bench/results/workshop-load-<N>-<warm or cold>[-spread<S>].json.  Stops the hub and removes everything after.
 """
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ def main(n: int, cold: bool = False, spread: float = 0, mem: str = "1g", lesson:
         "per_learner": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"workshop-load-{n}-{mode}.json"
+    out = RESULTS / f"workshop-load-{n}-{mode}{f'-spread{spread:g}' if spread else ''}.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     w = working
     print(f"{n} learners, {mode} room" + (f" (warmed in {warm_s} s, {parallel} at a time)" if warm_s else "")
