@@ -117,7 +117,7 @@ test-workshop: venv
 # N learners at once on the workshop hub (default 10): bench/workshop_load.py
 N ?= 10
 bench-workshop: setup
-	@$(PY) bench/workshop_load.py $(N)
+	@$(PY) bench/workshop_load.py $(N) $(if $(COLD),--cold) $(if $(SPREAD),--spread $(SPREAD))
 
 slides: venv
 	@$(PY) -m coursekit slides

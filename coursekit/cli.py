@@ -191,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("action", choices=["start", "stop", "status", "cards"],
                    help="cards: where the learners' printable cards are")
     w.add_argument("--keep-image", action="store_true", help="stop: keep the learner image")
+    w.add_argument("--warm", type=int, metavar="N", default=0,
+                   help="start: also start the first N learners' servers now, before the room "
+                   "arrives (a few at a time; on a running workshop: only that)")
     lb = sub.add_parser("lab", help="start JupyterLab on the course and print its URL")
     lb.add_argument("--port", type=int)
     lb.add_argument("--root", type=Path, default=ROOT, help="folder to serve (default: the course)")
@@ -339,8 +342,19 @@ def _instructor(args) -> int:
         reset_session(args.session)
     elif args.cmd == "reset":
         hub.reset_learner(args.learner, keep_home=args.keep_home)
+    elif args.warm and args.action != "start":
+        print("--warm goes with `workshop start`", file=sys.stderr)
+        return 2
     elif args.action == "start":
-        hub.start()
+        from .instructor.settings import Settings
+        from .instructor.warm import warm, warm_plan
+        s = Settings.from_env()
+        if args.warm and not hub.read_state():   # a count the new workshop cannot hold: before it starts
+            cards = s.card_names()
+            warm_plan(cards, set(), args.warm, s.max_servers or len(cards))
+        hub.start(s)
+        if args.warm:
+            warm(args.warm, parallel=os.cpu_count() or 2)
     elif args.action == "stop":
         hub.stop(keep_image=args.keep_image)
     elif args.action == "cards":

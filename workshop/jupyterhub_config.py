@@ -15,6 +15,7 @@ from coursekit.instructor.learners import learner_host_config, prepare_learner
 from coursekit.instructor.settings import (ADMIN_USER, ENGINE_SOCKET, LEARNER_IMAGE, LEARNER_LABEL, STATE,
                                            USERNAME_PATTERN, Settings, learner_names, mem_bytes,
                                            workshop_labels)
+from coursekit.paths import HUB_CONFIG
 
 state = json.loads((STATE / "state.json").read_text())
 s = Settings(**state["settings"])
@@ -69,14 +70,15 @@ def prepare(spawner):
 
 c.Spawner.pre_spawn_hook = prepare
 
-# --- services: idle culling, the instructor's room view (coursekit/instructor/roomview.py:
+# --- services: idle culling (a warm server waits for its learner: idle_culler_config.py), the instructor's room view (coursekit/instructor/roomview.py:
 # admin-only through the hub's OAuth; learners get 403), and the course's admin token
 # (instructor commands, tests) --
 cull_every = max(10, min(300, s.idle_timeout // 4))
 c.JupyterHub.services = [
     {"name": "idle-culler",
      "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                 f"--timeout={s.idle_timeout}", f"--cull-every={cull_every}"]},
+                 f"--timeout={s.idle_timeout}", f"--cull-every={cull_every}",
+                 f"--config={HUB_CONFIG.with_name('idle_culler_config.py')}"]},
     {"name": "roomview", "display": True, "oauth_no_confirm": True,
      "url": f"http://127.0.0.1:{state['roomview_port']}",
      "command": [sys.executable, "-m", "coursekit.instructor.roomview"],

@@ -10,6 +10,7 @@ flat, learner-facing ``coursekit`` modules):
 - ``learners``   each learner's network, disk, volumes, privileges and limits
 - ``image``      the learner image, built offline (files in ``workshop/learner-image/``)
 - ``hub``        start / status / stop the workshop's JupyterHub, reset a learner
+- ``warm``       a warm room: learners' servers started before they arrive, kept from the culler
 - ``hubauth``    the hub's login by card (loaded by ``workshop/jupyterhub_config.py``)
 - ``hubclient``  a learner's browser, scripted (the workshop test, the load bench)
 - ``roomview``   the instructor's room view: a hub service (progress, stuck learners, reset)

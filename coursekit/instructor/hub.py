@@ -126,12 +126,17 @@ def _hub_url(state: dict) -> str:
     return f"http://127.0.0.1:{state['settings']['port']}"
 
 
+def is_up(state: dict) -> bool:
+    """The hub of ``state`` runs and answers."""
+    return _alive(state.get("pid")) and _http_status(_hub_url(state) + "/hub/health") == 200
+
+
 def status(client=None) -> dict:
     """Is a workshop running, where, and which learners' servers are up (with memory)."""
     state = read_state()
     if not state:
         return {"running": False}
-    up = _alive(state.get("pid")) and _http_status(_hub_url(state) + "/hub/health") == 200
+    up = is_up(state)
     out = {"running": up, "url": state["public_url"], "id": state["settings"]["id"],
            "cards": str(STATE / "cards.html"), "boundary": state.get("boundary", ""),
            "room_view": room_view_url(state),

@@ -252,9 +252,11 @@ def test_boundary_reads_the_engines_user_namespace_and_cgroup_version(opts, cgro
         assert any(why in r for r in edge.reasons)
 
 
-def test_the_hub_login_accepts_a_card_and_nothing_else():
+def test_the_hub_login_accepts_a_card_and_nothing_else(tmp_path, monkeypatch):
     import asyncio
+    from coursekit.instructor import warm
     from coursekit.instructor.hubauth import CardAuthenticator
+    monkeypatch.setattr(warm, "arrivals_dir", lambda: tmp_path)
     auth = CardAuthenticator(accounts={"ada": cards.hash_password("aaaa-bbbb-cccc"),
                                        "bob": cards.hash_password("dddd-eeee-ffff")})
     login = lambda u, p: asyncio.run(auth.authenticate(None, {"username": u, "password": p}))
@@ -263,6 +265,7 @@ def test_the_hub_login_accepts_a_card_and_nothing_else():
     assert login("ada", "dddd-eeee-ffff") is None              # bob's password
     assert login("mallory", "aaaa-bbbb-cccc") is None          # no card
     assert login("ada", "") is None
+    assert [p.name for p in tmp_path.iterdir()] == ["ada"]      # her arrival, for a warm server
 
 
 def test_the_cards_sheet_escapes_and_holds_one_card_each():
@@ -331,3 +334,84 @@ def test_the_learner_image_files_are_read_from_workshop():
     assert ("entrypoint.sh", "usr/local/bin/ck-learner-start", 0o755) in image.IMAGE_FILES
     assert 'ENTRYPOINT ["/usr/local/bin/ck-learner-start"]' in image.IMAGE_CHANGES
     assert "docker:x:998:jovyan" in (d / "group").read_text()         # the socket's group (entrypoint)
+
+
+# --- a warm room (coursekit workshop start --warm N) ------------------------------------
+def test_warm_plan_takes_the_first_cards_not_yet_running():
+    from coursekit.instructor.warm import warm_plan
+    cards = ["ada", "bob", "cyd", "dee"]
+    assert warm_plan(cards, set(), 2, cap=4) == ["ada", "bob"]
+    assert warm_plan(cards, {"bob"}, 3, cap=4) == ["ada", "cyd"]       # bob's already runs
+    assert warm_plan(cards, {"ada", "bob"}, 2, cap=2) == []            # nothing left to do
+    assert warm_plan(cards, set(), 0, cap=4) == []
+
+
+@pytest.mark.parametrize("n, running, cap, says, fix", [
+    (5, set(), 4, "only 4 cards", "warm at most 4"),
+    (-1, set(), 4, "cannot be negative", "--warm 30"),
+    (3, set(), 2, "at most 2 servers may run at once", "warm at most 2"),
+    (2, {"dee"}, 2, "1 others already run: dee", "warm at most 1"),   # dee's server holds a place
+])
+def test_warm_plan_refuses_what_the_cards_or_the_cap_cannot_hold(n, running, cap, says, fix):
+    from coursekit.instructor.warm import warm_plan
+    with pytest.raises(errors.WorkshopError, match=re.escape(says)) as err:
+        warm_plan(["ada", "bob", "cyd", "dee"], running, n, cap)
+    assert fix in err.value.fix
+
+
+def test_the_culler_keeps_a_warm_server_until_its_learner_logs_in(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from coursekit.instructor import warm
+    monkeypatch.setattr(warm, "arrivals_dir", lambda: tmp_path)
+    now = 1_000_000.0
+    hour = timedelta(hours=1)
+    decide = lambda server, inactive: warm.cull_arbiter(   # noqa: E731
+        inactive=inactive, inactive_limit=3600, server=server, now=now)
+    cold = {"full_name": "ada/", "user_options": {}}
+    hot = {"full_name": "bob/", "user_options": {"warm": True}}
+    assert decide(cold, 2 * hour) is True and decide(cold, hour / 2) is False   # the usual rule
+    assert decide(hot, 5 * hour) is False               # bob has not come: his server waits
+    assert warm.mark_arrived("bob")
+    os.utime(tmp_path / "bob", (now - 600, now - 600))   # bob logged in 10 minutes ago
+    assert decide(hot, 5 * hour) is False               # idle since his login, not since warming
+    os.utime(tmp_path / "bob", (now - 7200, now - 7200))
+    assert decide(hot, 5 * hour) is True                # came, then left two hours ago
+    assert decide(hot, hour / 2) is False               # ... but active half an hour ago
+    warm.clear_arrival("bob")                           # warmed again: waits for him again
+    assert decide(hot, 5 * hour) is False
+    monkeypatch.setattr(warm, "arrivals_dir", lambda: tmp_path / "no" / "such")
+    assert warm.mark_arrived("cyd") is False            # a login never fails for its mark
+
+
+def test_the_idle_culler_is_configured_with_the_warm_arbiter():
+    """The hub's culler service loads workshop/idle_culler_config.py, which sets the arbiter."""
+    from traitlets.config import Config
+
+    from coursekit.instructor import warm
+    cfg_file = ROOT / "workshop" / "idle_culler_config.py"
+    ns = {"get_config": lambda: ns["c"], "c": Config()}
+    exec(compile(cfg_file.read_text(), str(cfg_file), "exec"), ns)
+    assert ns["c"].IdleCuller.cull_arbiter_hook is warm.cull_arbiter
+    assert "--config={HUB_CONFIG.with_name('idle_culler_config.py')}" in \
+        (ROOT / "workshop" / "jupyterhub_config.py").read_text()
+
+
+def test_workshop_start_refuses_a_warm_count_before_starting_anything(monkeypatch, capsys):
+    """`workshop start --warm 31` with 30 cards: refused with the fix, the hub not started;
+    `--warm` with another action: a usage error."""
+    from coursekit import cli
+    from coursekit.instructor import hub
+    monkeypatch.setattr(hub, "read_state", lambda: None)
+    monkeypatch.setattr(hub, "start", lambda *a, **k: pytest.fail("the hub must not start"))
+    monkeypatch.setenv("WORKSHOP_LEARNERS", "30")
+    monkeypatch.delenv("WORKSHOP_NAMES", raising=False)
+    monkeypatch.delenv("WORKSHOP_MAX_SERVERS", raising=False)
+    assert cli.main(["workshop", "start", "--warm", "31"]) == 1
+    err = capsys.readouterr().err
+    assert "only 30 cards" in err and "warm at most 30" in err, err
+    monkeypatch.setenv("WORKSHOP_MAX_SERVERS", "20")
+    assert cli.main(["workshop", "start", "--warm", "25"]) == 1
+    assert "at most 20 servers may run at once" in capsys.readouterr().err
+    assert cli.main(["workshop", "stop", "--warm", "3"]) == 2
+    assert "--warm goes with `workshop start`" in capsys.readouterr().err

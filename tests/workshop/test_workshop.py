@@ -177,6 +177,55 @@ def test_only_a_card_opens_its_own_account(hub):
     assert cards["ada"] not in state_text and "scrypt$" in state_text
 
 
+def test_the_instructor_warms_three_learners_servers_before_they_arrive(hub, capsys):
+    """`coursekit workshop start --warm 3`: ada's, bob's and cyd's servers start before
+    they log in (two at a time, with progress), each with their own volumes; a count the
+    cards or the cap (four) cannot hold is refused first; and the idle culler, even with
+    a 1-second timeout, leaves a warm server whose learner has not come."""
+    from coursekit.instructor import warm
+    with pytest.raises(errors.WorkshopError, match="only 5 cards"):
+        warm.warm(6)
+    with pytest.raises(errors.WorkshopError, match="at most 4 servers may run at once"):
+        warm.warm(5)
+    times = warm.warm(3, parallel=2)
+    out = capsys.readouterr().out
+    assert sorted(times) == NAMES, times
+    assert "warming 3/3:" in out and "warm: 3 servers ready" in out, out
+    measured["warm_s"] = {n: round(t, 1) for n, t in times.items()}
+    ws = hub["state"]["settings"]["id"]
+    hub["warm_ids"] = {}
+    for name in NAMES:
+        box = learner_container(hub, name)
+        names = settings.learner_names(ws, name)
+        mounts = {m["Destination"]: m.get("Name") for m in box.attrs["Mounts"]}
+        assert (mounts.get("/home/jovyan"), mounts.get("/var/lib/docker")) == (
+            names["home_volume"], names["engine_volume"]), mounts     # their own home and engine
+        hub["warm_ids"][name] = box.id
+    assert warm.warm(3) == {}                          # again: nothing left to start
+    assert "already running" in capsys.readouterr().out
+    state = hub["state"]
+    env = dict(os.environ, JUPYTERHUB_API_TOKEN=state["api_token"])
+    culler = subprocess.Popen([sys.executable, "-m", "jupyterhub_idle_culler",
+                               f"--url={hub['url']}/hub/api", "--timeout=1", "--cull-every=2",
+                               f"--config={ROOT / 'workshop' / 'idle_culler_config.py'}",
+                               "--IdleCuller.log_level=DEBUG"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = ""
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and seen.count("Not culling server") < 6:
+            line = culler.stdout.readline()    # two rounds over the three warm servers
+            if not line and culler.poll() is not None:
+                break
+            seen += line
+    finally:
+        culler.terminate()
+        seen += culler.communicate(timeout=10)[0]
+    assert "Culling server" not in seen and all(f"Not culling server {n}" in seen for n in NAMES), seen[-2000:]
+    for name in NAMES:
+        assert learner_container(hub, name).id == hub["warm_ids"][name]
+
+
 def test_three_learners_log_in_and_run_the_hello_lesson(hub):
     cards = hub["state"]["cards"]
 
@@ -186,6 +235,8 @@ def test_three_learners_log_in_and_run_the_hello_lesson(hub):
         spawn_s = L.start_server()
         L.make_token()
         box = learner_container(hub, name)
+        if hub.get("warm_ids"):     # warmed before they came: the server they find is that one
+            assert box.id == hub["warm_ids"][name] and spawn_s < 10, (name, spawn_s)
         idle = mem_usage(box)
         sampler = Sampler(box)
         sampler.start()
@@ -675,7 +726,8 @@ def test_progress_survives_a_restart_and_a_reset_that_keeps_the_home_not_a_full_
 
 def test_idle_servers_are_culled(hub):
     """The hub runs jupyterhub-idle-culler (timeout from WORKSHOP_IDLE_TIMEOUT); here the
-    same culler runs once more with a 1-second timeout and must stop the idle servers."""
+    same culler, with the hub's configuration, runs once more with a 1-second timeout and
+    must stop the idle servers: ada's and bob's, warmed, then logged in to."""
     state, client = hub["state"], hub["client"]
     services = workshop_hub.api(state, "GET", "/services")
     assert "idle-culler" in services, services
@@ -684,7 +736,8 @@ def test_idle_servers_are_culled(hub):
         hub["kernels"][n].ws.close()
     env = dict(os.environ, JUPYTERHUB_API_TOKEN=state["api_token"])
     culler = subprocess.Popen([sys.executable, "-m", "jupyterhub_idle_culler",
-                               f"--url={hub['url']}/hub/api", "--timeout=1", "--cull-every=5"],
+                               f"--url={hub['url']}/hub/api", "--timeout=1", "--cull-every=5",
+                               f"--config={ROOT / 'workshop' / 'idle_culler_config.py'}"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         ws = state["settings"]["id"]

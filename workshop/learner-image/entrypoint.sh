@@ -1,7 +1,10 @@
 #!/bin/sh
 # Starts this learner's own Docker engine (or, with CK_ENGINE=sidecar, waits for the one
 # a sidecar serves on the same socket: the Kubernetes set-up), then the notebook server
-# as jovyan.
+# as jovyan.  Each step's moment (seconds since the host booted) goes to the container's
+# log as "ck-start: <step> <uptime>" (bench/workshop_load.py reads them: book/capacity.md).
+mark() { read -r up _ < /proc/uptime; echo "ck-start: $1 $up"; }
+mark begin
 if [ "${CK_ENGINE:-own}" != sidecar ]; then
   mount -o remount,rw /sys 2>/dev/null
   if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
@@ -24,8 +27,10 @@ until docker version > /dev/null 2>&1; do
   if [ $i -gt 600 ]; then echo "the learner's engine did not start:"; tail -20 /var/log/dockerd.log 2>/dev/null; exit 1; fi
   sleep 0.1
 done
+mark engine
 # the lab images (a second start finds them in the engine volume already)
 docker image inspect coursekit/busybox:1 coursekit/registry:2 > /dev/null 2>&1 || docker load -q -i /opt/ck/lab-images.tar > /dev/null
+mark images
 cd /home/jovyan
 if [ "$(id -u)" != 0 ]; then exec "$@"; fi
 chown jovyan:jovyan /home/jovyan
