@@ -224,7 +224,10 @@ def build_learner_image(client=None, quiet: bool = False) -> "docker.models.imag
         base, ["sh", "-c", INSTALL.format(requirements=" ".join(
             f"'{r}'" for r in learner_requirements(pins())))],
         environment={k: v for k, v in IMAGE_ENV.items() if k in ("PATH", "LD_LIBRARY_PATH")},
-        volumes={str(wheels): {"bind": "/wheels", "mode": "ro"}}, network_mode="none",
+        # a mount, not volumes=: that would also declare VOLUME /wheels in the container's
+        # config, which the commit below keeps (an empty anonymous volume per learner)
+        mounts=[docker.types.Mount("/wheels", str(wheels), type="bind", read_only=True)],
+        network_mode="none",
         name=f"ck-build-learner-{secrets.token_hex(3)}",
         labels={COURSE_LABEL: COURSE, "coursekit.build": "workshop-learner"})
     try:

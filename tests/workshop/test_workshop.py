@@ -271,6 +271,13 @@ def test_three_learners_log_in_and_run_the_hello_lesson(hub):
     print("\nper-learner cost:", json.dumps(measured, indent=1))
 
 
+def test_the_learner_image_declares_no_volume(hub):
+    """A VOLUME in the learner image gives every learner container an empty anonymous
+    volume that outlives it (the wheels' bind mount of the build once left /wheels)."""
+    img = hub["client"].images.get(settings.LEARNER_IMAGE)
+    assert not img.attrs["Config"].get("Volumes"), img.attrs["Config"].get("Volumes")
+
+
 def test_each_learner_has_their_own_engine_and_not_the_hosts(hub):
     ks = hub["kernels"]
     if len(ks) < 3:
