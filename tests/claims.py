@@ -3,6 +3,7 @@ whose output proves it.  Read by tests/unit/test_claims.py (stored outputs) and 
 the nbval plugin tests/nbval_hosts.py (fresh outputs, on every host)."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -17,6 +18,11 @@ ERROR_MARKS = re.compile(r"Error response from daemon|Traceback \(most recent ca
 
 def load() -> list[dict]:
     return yaml.safe_load(LEDGER.read_text())
+
+
+def host_kind() -> str:
+    """The test host this run is on (tests/hosts/; ``native`` unless set)."""
+    return os.environ.get("COURSEKIT_HOST_KIND", "native")
 
 
 def proofs_by_cell(host: str | None = None) -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -33,8 +33,7 @@ REFERENCE = os.environ.get("COURSEKIT_REFERENCE_HOST", "v2vm")
 _relaxed: list[tuple[str, str]] = []
 
 
-def host_kind() -> str:
-    return os.environ.get("COURSEKIT_HOST_KIND", "native")
+host_kind = claims.host_kind
 
 
 def difference(cell) -> tuple[str, str | None] | None:
