@@ -74,8 +74,8 @@ nbval() { nbval_only "$1" "$2" notebooks exercises/solutions; }   # nbval HOST-K
 # run with every other solution on the native engine (20.10) and on engine26 (Docker 26),
 # compared there cell by cell (tests/unit/test_test_script.py keeps this split honest).
 ALONE="notebooks/04_cgroups.ipynb"
-HALF_A="notebooks/03_namespaces.ipynb notebooks/05_docker_run.ipynb notebooks/09_docker_without_sudo.ipynb notebooks/07_cleaning_up.ipynb notebooks/10_container_lifecycle.ipynb notebooks/12_dockerfiles.ipynb notebooks/15_container_by_hand.ipynb"
-HALF_B="notebooks/00_start_here.ipynb notebooks/01_hello_container.ipynb notebooks/02_containers_vs_vms.ipynb notebooks/06_images_and_build.ipynb notebooks/08_registries.ipynb notebooks/11_networks_compose.ipynb notebooks/13_images_cow.ipynb notebooks/14_security.ipynb exercises/solutions/03_namespaces.ipynb exercises/solutions/04_cgroups.ipynb exercises/solutions/05_docker_run.ipynb exercises/solutions/08_registries.ipynb exercises/solutions/10_container_lifecycle.ipynb exercises/solutions/13_images_cow.ipynb exercises/solutions/14_security.ipynb exercises/solutions/15_container_by_hand.ipynb"
+HALF_A="notebooks/03_namespaces.ipynb notebooks/05_docker_run.ipynb notebooks/09_docker_without_sudo.ipynb notebooks/07_cleaning_up.ipynb notebooks/10_container_lifecycle.ipynb notebooks/12_dockerfiles.ipynb notebooks/13_images_cow.ipynb notebooks/15_container_by_hand.ipynb"
+HALF_B="notebooks/00_start_here.ipynb notebooks/01_hello_container.ipynb notebooks/02_containers_vs_vms.ipynb notebooks/06_images_and_build.ipynb notebooks/08_registries.ipynb notebooks/11_networks_compose.ipynb notebooks/14_security.ipynb exercises/solutions/03_namespaces.ipynb exercises/solutions/04_cgroups.ipynb exercises/solutions/05_docker_run.ipynb exercises/solutions/08_registries.ipynb exercises/solutions/10_container_lifecycle.ipynb exercises/solutions/13_images_cow.ipynb exercises/solutions/14_security.ipynb exercises/solutions/15_container_by_hand.ipynb"
 nbval_halves() {  # nbval_halves KIND SESSION
   local kind=$1 session=$2 r=0 h
   nbval_only "$kind" "${session}c" $ALONE > .coursekit/nbval-$kind-c.log 2>&1 || r=1

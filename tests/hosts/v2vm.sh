@@ -41,7 +41,7 @@ MIRROR=${COURSEKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 MEM=${V2VM_MEM:-3072}
 CPU=${V2VM_CPU:-max}
 TCG_THREADS=${V2VM_TCG_THREADS:-multi}
-TB_SIZE=${V2VM_TB_SIZE:-3072}
+TB_SIZE=${V2VM_TB_SIZE:-2048}
 REMAP_PORT=2376   # the second engine (userns-remap), see configure_rootfs
 API_GUARD="-o ckv2vm0 -p tcp -m multiport --dports 2375,$REMAP_PORT -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset"
 BOOT_TIMEOUT=${V2VM_BOOT_TIMEOUT:-300}
@@ -304,9 +304,10 @@ boot_once() {  # boot_once RECIPE-HASH
   # TCG (no usable KVM here); panic=1 + -no-reboot: a kernel panic ends qemu at once.
   # thread=multi: a host thread per vCPU.  thread=single (V2VM_TCG_THREADS) cannot
   # race (see ckv2vm-cfs-key.service) but ran the notebooks 1.5-4x slower here.
-  # tb-size: the emulator's cache of translated code, in MiB.  At the default (1 GiB) a
-  # boot, the lab images and three exercise notebooks already filled it three times
-  # (`info jit`: "TB flush count 3"), and each flush retranslates everything.
+  # tb-size: the emulator's cache of translated code, in MiB; 2048 is the most QEMU 7.2
+  # takes.  At the default (1 GiB) a boot, the lab images and the 15 solution notebooks
+  # flushed it 11 times (`info jit`), and each flush retranslates everything; at 2 GiB a
+  # whole `make test` (boot, images, boundary suite, notebooks) flushed it 16 times.
   qemu-system-x86_64 -name ckv2vm -machine q35 -accel "tcg,thread=$TCG_THREADS,tb-size=$TB_SIZE" -cpu "$CPU" -smp 2 \
     -m "$MEM" -no-reboot \
     -kernel "$CACHE/$h/vmlinuz" -initrd "$CACHE/$h/initrd.img" \
