@@ -70,9 +70,10 @@ def prepare(spawner):
 
 c.Spawner.pre_spawn_hook = prepare
 
-# --- services: idle culling (a warm server waits for its learner: idle_culler_config.py), the instructor's room view (coursekit/instructor/roomview.py:
-# admin-only through the hub's OAuth; learners get 403), and the course's admin token
-# (instructor commands, tests) --
+# --- services: idle culling (a warm server waits for its learner: idle_culler_config.py),
+# the instructor's room view (coursekit/instructor/roomview.py: admin-only through the
+# hub's OAuth; learners get 403), and the course's admin token (instructor commands,
+# tests) --
 cull_every = max(10, min(300, s.idle_timeout // 4))
 c.JupyterHub.services = [
     {"name": "idle-culler",
