@@ -51,6 +51,10 @@ class CleanupReport:
     __repr__ = __str__
 
 
+def _in_workshop(labels: dict | None) -> bool:
+    return WORKSHOP_LABEL in (labels or {})
+
+
 def cleanup(all_sessions: bool = False, lab_images: bool = False,
             client: docker.DockerClient | None = None, session: str | None = None,
             keep: tuple[str, ...] = ()) -> CleanupReport:
@@ -73,8 +77,7 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
             return
         # A workshop's objects carry the course's label too, but only `workshop stop`
         # (or a reset) may remove them: never a learner's server and home mid-workshop.
-        labels = getattr(obj, "labels", None) or (getattr(obj, "attrs", None) or {}).get("Labels") or {}
-        if WORKSHOP_LABEL in labels:
+        if _in_workshop(obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels")):
             rep.workshop.append(what)
             return
         try:
@@ -103,9 +106,9 @@ def cleanup(all_sessions: bool = False, lab_images: bool = False,
     # "dependent child images" is tried again once its children are gone.
     summaries = image_summaries(client, filters=flt)
     rep.workshop += [", ".join(i["RepoTags"]) or i["Id"][7:19] for i in summaries
-                     if WORKSHOP_LABEL in (i.get("Labels") or {})]
+                     if _in_workshop(i.get("Labels"))]
     pending = sorted((i for i in summaries
-                      if WORKSHOP_LABEL not in (i.get("Labels") or {})
+                      if not _in_workshop(i.get("Labels"))
                       and not (keep and i["RepoTags"] and all(t.startswith(keep) for t in i["RepoTags"]))),
                      key=lambda i: i.get("Created", 0), reverse=True)
     for _ in range(len(pending)):
