@@ -49,6 +49,8 @@ def sanitize(text):
     ("$ docker build -t ck-ab12-hello:1 /tmp/ck-ab12-hello-p0o9i8u7 2>&1",
      "$ docker build -t ck-77ff-hello:1 /tmp/x/ck-77ff-hello-12345678 2>&1"),
     ("ps -o pid,user,args | awk 'NR == 1 || $1 == 6505'", "ps -o pid,user,args | awk 'NR == 1 || $1 == 71'"),
+    ("/sys/fs/cgroup/pids.max = 3473", "/sys/fs/cgroup/pids.max = 4915"),
+    ("15 % of the kernel's thread limit (23155): True", "15 % of the kernel's thread limit (32768): True"),
 ])
 def test_varying_parts_compare_equal(a, b):
     assert sanitize(a) == sanitize(b)
@@ -66,6 +68,8 @@ def test_varying_parts_compare_equal(a, b):
     # a container's name keeps its purpose (no folder before it), and so does a fixed folder
     ('"Name": "/ck-ab12-registry"', '"Name": "/ck-ab12-webcache"'),
     ("DOCKER_CONFIG=/tmp/ck-ab12-docker-config", "DOCKER_CONFIG=/tmp/ck-ab12-docker-configs"),
+    ("/sys/fs/cgroup/pids.max = max", "/sys/fs/cgroup/pids.max = 3473"),   # no limit vs systemd's
+    ("/sys/fs/cgroup/pids.max = 64", "/sys/fs/cgroup/pids.max = 20"),       # --pids-limit values
 ])
 def test_facts_still_differ(a, b):
     assert sanitize(a) != sanitize(b)
