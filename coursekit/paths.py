@@ -74,7 +74,11 @@ def engine_state_dir() -> Path:
 
 # --- the instructor's state (a checkout's) ----------------------------------------------
 def workshop_state() -> Path:
-    """The running workshop's state file, cards, hub log and learner disks."""
+    """The running workshop's state file, cards, hub log and learner disks:
+    ``$COURSEKIT_WORKSHOP_STATE`` (a second workshop from one checkout, on another
+    engine: the isolated-host test), else ``workshop/`` in :func:`state_dir`."""
+    if os.environ.get("COURSEKIT_WORKSHOP_STATE"):
+        return Path(os.environ["COURSEKIT_WORKSHOP_STATE"])
     return state_dir() / "workshop"
 
 

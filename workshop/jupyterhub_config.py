@@ -23,9 +23,9 @@ c = get_config()  # noqa: F821 (provided by JupyterHub)
 
 # --- where things listen ---------------------------------------------------------------
 c.JupyterHub.bind_url = f"http://0.0.0.0:{s.port}"           # what the room connects to
-c.JupyterHub.hub_ip = state["gateway"]                        # reachable from learner containers
-c.JupyterHub.hub_port = state["hub_port"]
-c.JupyterHub.hub_connect_ip = state["gateway"]
+c.JupyterHub.hub_ip = state["hub_ip"]        # reachable from learner containers: the gateway of
+c.JupyterHub.hub_port = state["hub_port"]    # the workshop's network, or WORKSHOP_HUB_IP when the
+c.JupyterHub.hub_connect_ip = state["hub_ip"]   # engine is on another machine
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{state['proxy_api_port']}"
 c.ConfigurableHTTPProxy.command = [state["chp"]]
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
@@ -83,7 +83,8 @@ c.JupyterHub.services = [
     {"name": "roomview", "display": True, "oauth_no_confirm": True,
      "url": f"http://127.0.0.1:{state['roomview_port']}",
      "command": [sys.executable, "-m", "coursekit.instructor.roomview"],
-     "environment": {k: os.environ[k] for k in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "HOME")
+     "environment": {k: os.environ[k] for k in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "HOME",
+                                                "COURSEKIT_WORKSHOP_STATE")
                      if k in os.environ}},
     {"name": "coursekit", "api_token": state["api_token"]},
 ]

@@ -164,6 +164,11 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
         stop(client, quiet=True)
     s = settings or Settings.from_env()
     mem_bytes(s.mem)
+    if disk_bytes(s.disk) and s.hub_ip:
+        raise WorkshopError("per-learner disks need the engine on this machine (they are "
+                            f"loop-mounted here), and WORKSHOP_HUB_IP={s.hub_ip} says it is elsewhere",
+                            "run the hub on the engine's machine, or set WORKSHOP_DISK=0 "
+                            "(no disk quota)")
     if disk_bytes(s.disk) and (os.geteuid() != 0 or not shutil.which("mkfs.ext4")):
         raise WorkshopError("per-learner disks need root and mkfs.ext4 (e2fsprogs)",
                             "run `make workshop` as root, or set WORKSHOP_DISK=0 (no disk quota)")
@@ -195,6 +200,7 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
     gateway = client.networks.get(net.id).attrs["IPAM"]["Config"][0]["Gateway"]
     public_url = f"http://{_public_host()}:{s.port}"
     state = {"settings": asdict(s), "network": net.name, "gateway": gateway,
+             "hub_ip": s.hub_ip or gateway,           # where the learners' servers reach the hub
              "hub_port": free_port(), "proxy_api_port": free_port(), "chp": chp,
              "roomview_port": free_port(),
              "api_token": secrets.token_hex(32), "public_url": public_url,
@@ -300,6 +306,23 @@ def reset_learner(user: str, client=None, quiet: bool = False, keep_home: bool =
     return removed
 
 
+def _kill_leftovers(state: dict) -> None:
+    """What a hub that died (rather than stopped) leaves running: its services (its
+    process group) and its proxy (a session of its own), found by the proxy's API port."""
+    pid, api = state.get("pid"), f" --api-port {state.get('proxy_api_port')} "
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            pgrp = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace") + " "
+        except (OSError, ValueError, IndexError):
+            continue
+        if (pid and pgrp == pid) or ("configurable-http-proxy" in cmd and api in cmd):
+            try:
+                os.kill(int(proc.name), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str, list[str]]:
     """Stop the hub and remove everything the workshop created: learner containers, their
     volumes, the network, the learner image (unless ``keep_image``: saves ~90 s on the
@@ -312,6 +335,8 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
         os.killpg(pid, signal.SIGTERM)   # the hub stops the servers it spawned, and its proxy
         if not wait_until(lambda: not _alive(pid), 60, 0.2):
             os.killpg(pid, signal.SIGKILL)
+    if state:
+        _kill_leftovers(state)
     # Without the state file the workshop's id is lost: this checkout's label still names
     # exactly what this checkout made (never another checkout's or machine's workshop).
     flt = {"label": f"{WORKSHOP_LABEL}={state['settings']['id']}" if state

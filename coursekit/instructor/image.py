@@ -206,19 +206,21 @@ def build_learner_base(client, tag: str) -> str:
     return tag
 
 
-def build_learner_image(client=None, quiet: bool = False) -> "docker.models.images.Image":
-    """Build ``coursekit/workshop-learner:1`` offline (about a minute); reuse it if present."""
+def build_learner_image(client=None, quiet: bool = False,
+                        tag: str = LEARNER_IMAGE) -> "docker.models.images.Image":
+    """Build ``coursekit/workshop-learner:1`` (or ``tag``) offline (about a minute);
+    reuse it if present."""
     client = client or connect()
     try:
-        return client.images.get(LEARNER_IMAGE)
+        return client.images.get(tag)
     except docker.errors.ImageNotFound:
         pass
     say = printer(quiet)
     ensure_images(client, quiet=quiet)
     wheels = collect_wheels(wheels_dir(), quiet=quiet)
-    say(f"Building {LEARNER_IMAGE} offline (host Python, course wheels, docker.io binaries) ...")
+    say(f"Building {tag} offline (host Python, course wheels, docker.io binaries) ...")
     t0 = time.monotonic()
-    base = build_learner_base(client, LEARNER_IMAGE + "-base")
+    base = build_learner_base(client, tag + "-base")
     say("  root file system staged and imported; installing the course's wheels ...")
     box = client.containers.create(
         base, ["sh", "-c", INSTALL.format(requirements=" ".join(
@@ -234,15 +236,15 @@ def build_learner_image(client=None, quiet: bool = False) -> "docker.models.imag
         box.start()
         code = box.wait()["StatusCode"]
         if code != 0:
-            raise WorkshopError(f"installing the wheels into {LEARNER_IMAGE} failed (exit {code}):\n"
+            raise WorkshopError(f"installing the wheels into {tag} failed (exit {code}):\n"
                                 + box.logs().decode(errors="replace")[-2000:],
                                 "check that `pip install` of the pins works in .venv, then retry")
-        box.commit(repository=LEARNER_IMAGE.split(":")[0], tag=LEARNER_IMAGE.split(":")[1],
+        box.commit(repository=tag.rsplit(":", 1)[0], tag=tag.rsplit(":", 1)[1],
                    changes=IMAGE_CHANGES)
     finally:
         box.remove(force=True)
         client.images.remove(base, noprune=True)
-    img = client.images.get(LEARNER_IMAGE)
-    say(f"{LEARNER_IMAGE}: {img.attrs['Size'] / 2**20:.0f} MiB, built in "
+    img = client.images.get(tag)
+    say(f"{tag}: {img.attrs['Size'] / 2**20:.0f} MiB, built in "
         f"{time.monotonic() - t0:.0f} s")
     return img

@@ -50,7 +50,9 @@ def learner_network(client, s: "Settings", user: str) -> str:
         return name
     except docker.errors.NotFound:
         pass
-    used = _host_routes() + [c["Subnet"] for n in client.api.networks()
+    # On an engine elsewhere (s.hub_ip) this machine's routes are not the engine's: one
+    # of them sends s.subnets to it.
+    used = ([] if s.hub_ip else _host_routes()) + [c["Subnet"] for n in client.api.networks()
                              for c in ((n.get("IPAM") or {}).get("Config") or []) if c.get("Subnet")]
     subnet = free_subnet(s.subnets, used)
     if subnet is None:

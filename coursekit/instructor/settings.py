@@ -36,6 +36,11 @@ class Settings:
     trusted_room: bool = False  # allow a host without a user namespace (see boundary())
     disk: str = "4g"         # per learner: their engine's storage + home, one file system; 0: none
     subnets: str = "172.30.0.0/16"   # carved into one /26 network per learner
+    # The engine on another machine (DOCKER_HOST): this machine's address that the
+    # learners' containers reach the hub at; ``subnets`` must be routed to that machine.
+    # Empty: the engine is on this machine, and the hub listens on the gateway of the
+    # workshop's own network.
+    hub_ip: str = ""
     admin_password: str = ""
     id: str = field(default_factory=lambda: "ws" + secrets.token_hex(3))
 
@@ -45,7 +50,7 @@ class Settings:
         for f, cast in (("port", int), ("mem", str), ("cpus", float), ("pids", int),
                         ("idle_timeout", int), ("learners", int), ("names", str),
                         ("max_servers", int), ("trusted_room", _flag), ("disk", str),
-                        ("subnets", str), ("admin_password", str)):
+                        ("subnets", str), ("hub_ip", str), ("admin_password", str)):
             v = env.get("WORKSHOP_" + f.upper())
             if v:
                 try:

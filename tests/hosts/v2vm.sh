@@ -43,6 +43,8 @@ CPU=${V2VM_CPU:-qemu64}   # see tests/hosts/README.md (qemu64 emulates ~25 % fas
 TCG_THREADS=${V2VM_TCG_THREADS:-multi}
 TB_SIZE=${V2VM_TB_SIZE:-2048}
 REMAP_PORT=2376   # the second engine (userns-remap), see configure_rootfs
+REMAP_LINK=192.168.77        # its network namespace's link to the VM's (a /30)
+REMAP_SUBNETS=172.31.0.0/16  # learners' networks on it, routed from this machine
 API_GUARD="-o ckv2vm0 -p tcp -m multiport --dports 2375,$REMAP_PORT -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset"
 BOOT_TIMEOUT=${V2VM_BOOT_TIMEOUT:-300}
 # What the VM is made of.  docker-cli is only a Recommends of docker.io in trixie;
@@ -58,7 +60,7 @@ die() { echo "v2vm: $*" >&2; exit 1; }
 # two functions below) names the cache folder, so editing the recipe rebuilds.
 
 recipe_hash() {
-  { echo "trixie minbase $PACKAGES $VM_IP $MAC $SHARE $REMAP_PORT"
+  { echo "trixie minbase $PACKAGES $VM_IP $MAC $SHARE $REMAP_PORT $REMAP_LINK $REMAP_SUBNETS"
     declare -f configure_rootfs make_disk; } | sha256sum | cut -c1-16
 }
 
@@ -117,19 +119,54 @@ WantedBy=multi-user.target
 EOF
   chroot "$r" systemctl enable ckv2vm-report.service >/dev/null 2>&1
   # A second engine with "userns-remap" beside the main one (the security lesson shows
-  # what it changes; the workshop's boundary suite attacks a learner container on it):
-  # its own data, exec root and containerd namespace, and its own network namespace
-  # (unshare --net), so it cannot touch the main engine's docker0 or iptables chains.
-  # Not systemd's PrivateNetwork=: that also gives the service its own mount namespace,
-  # where the containers' root file systems would be mounted out of containerd's sight
-  # (runc then finds an empty root: "stat /bin/busybox").  systemd listens for it (on
-  # the host-only address) and starts it on the first connection.
+  # what it changes; the workshop's isolated-host suite runs a whole room on it): its
+  # own data, exec root and containerd namespace, and its own network namespace
+  # (ckremap), so it cannot touch the main engine's docker0 or iptables chains.
+  # Entered with nsenter --net, not systemd's PrivateNetwork= or `ip netns exec`: those
+  # also give it its own mount namespace, where the containers' root file systems would
+  # be mounted out of containerd's sight (runc then finds an empty root: "stat
+  # /bin/busybox").  systemd listens for it (on the host-only address) and starts it on
+  # the first connection.
   mkdir -p "$r/etc/docker-remap"
   cat > "$r/etc/docker-remap/daemon.json" <<EOF
 {"userns-remap": "default", "data-root": "/var/lib/docker-remap",
  "exec-root": "/run/docker-remap", "pidfile": "/run/docker-remap.pid",
  "containerd": "/run/containerd/containerd.sock", "containerd-namespace": "remap",
  "containerd-plugins-namespace": "remap-plugins"}
+EOF
+  # Its namespace has one routed link to the VM's own ($REMAP_LINK.1 here, .2 there),
+  # for a workshop hub on the host ($HOST_IP): the host routes $REMAP_SUBNETS (the
+  # learners' networks on this engine) to the VM, the VM to the link; the learners'
+  # servers reach the hub and nothing else -- not the VM, not its main engine's API.
+  cat > "$r/usr/local/sbin/ckv2vm-remap-net" <<EOF
+#!/bin/sh
+set -e
+ip netns add ckremap
+ip link add ckr0 type veth peer name ckr1 netns ckremap
+ip addr add $REMAP_LINK.1/30 dev ckr0
+ip link set ckr0 up
+ip -n ckremap link set lo up
+ip -n ckremap addr add $REMAP_LINK.2/30 dev ckr1
+ip -n ckremap link set ckr1 up
+ip -n ckremap route add default via $REMAP_LINK.1
+ip route add $REMAP_SUBNETS via $REMAP_LINK.2
+sysctl -qw net.ipv4.ip_forward=1
+iptables -I INPUT 1 -i ckr0 -j DROP
+iptables -I FORWARD 1 -i ckr0 -d $HOST_IP -j ACCEPT
+iptables -I FORWARD 2 -o ckr0 -s $HOST_IP -j ACCEPT
+iptables -I FORWARD 3 -i ckr0 -j DROP
+iptables -I FORWARD 4 -o ckr0 -j DROP
+iptables -t nat -A POSTROUTING -s $REMAP_LINK.2 -d $HOST_IP -j MASQUERADE
+EOF
+  chmod 755 "$r/usr/local/sbin/ckv2vm-remap-net"
+  cat > "$r/etc/systemd/system/ckv2vm-remap-net.service" <<'EOF'
+[Unit]
+Description=The second engine's network namespace and its link to the host's hub
+Before=ckv2vm-remap.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/ckv2vm-remap-net
 EOF
   cat > "$r/etc/systemd/system/ckv2vm-remap.socket" <<EOF
 [Unit]
@@ -140,15 +177,18 @@ FreeBind=true
 [Install]
 WantedBy=sockets.target
 EOF
-  cat > "$r/etc/systemd/system/ckv2vm-remap.service" <<'EOF'
+  # Once the engine is ready (DOCKER-USER exists), only the host may open connections
+  # from the link into the learners' networks; the networks stay apart from each other.
+  cat > "$r/etc/systemd/system/ckv2vm-remap.service" <<EOF
 [Unit]
 Description=A second Docker engine, with userns-remap, in its own network namespace
-Requires=ckv2vm-remap.socket
-After=containerd.service
+Requires=ckv2vm-remap.socket ckv2vm-remap-net.service
+After=containerd.service ckv2vm-remap-net.service
 Wants=containerd.service
 [Service]
 Type=notify
-ExecStart=/usr/bin/unshare --net -- /usr/sbin/dockerd -H fd:// --config-file /etc/docker-remap/daemon.json
+ExecStart=/usr/bin/nsenter --net=/run/netns/ckremap -- /usr/sbin/dockerd -H fd:// --config-file /etc/docker-remap/daemon.json
+ExecStartPost=/usr/bin/nsenter --net=/run/netns/ckremap -- iptables -I DOCKER-USER -i ckr1 -s $HOST_IP -j ACCEPT
 Delegate=yes
 KillMode=process
 EOF
@@ -361,6 +401,8 @@ start() {
   sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" || true
   ip addr replace "$HOST_IP/24" dev "$TAP"
   ip link set "$TAP" up
+  # The learners' networks on the second engine, for a workshop hub here (configure_rootfs)
+  ip route replace "$REMAP_SUBNETS" via "$VM_IP" dev "$TAP"
   # Only this machine may talk to the VM: nothing is forwarded to or from it (the
   # containers of this machine's own engine must not reach the VM's engine API).
   iptables -C FORWARD -o "$TAP" -j DROP 2>/dev/null || iptables -I FORWARD -o "$TAP" -j DROP
@@ -452,6 +494,10 @@ env_lines() {
   echo "export COURSEKIT_ENGINE_ADDRESS=$VM_IP"
   echo "export COURSEKIT_SHARED_DIR=$SHARE"
   echo "export COURSEKIT_USERNS_HOST=unix://$REMAP_SOCK"
+  # a workshop hub here with its learners on the second engine: where they reach it,
+  # and the networks this machine routes to them (WORKSHOP_HUB_IP, WORKSHOP_SUBNETS)
+  echo "export COURSEKIT_USERNS_HUB_IP=$HOST_IP"
+  echo "export COURSEKIT_USERNS_SUBNETS=$REMAP_SUBNETS"
 }
 
 case ${1:-} in

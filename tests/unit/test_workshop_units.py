@@ -415,3 +415,77 @@ def test_workshop_start_refuses_a_warm_count_before_starting_anything(monkeypatc
     assert "at most 20 servers may run at once" in capsys.readouterr().err
     assert cli.main(["workshop", "stop", "--warm", "3"]) == 2
     assert "--warm goes with `workshop start`" in capsys.readouterr().err
+
+
+def test_a_remote_engine_needs_hub_ip_without_disks_and_ignores_this_hosts_routes(monkeypatch):
+    """WORKSHOP_HUB_IP: the engine is elsewhere, so per-learner disks (loop-mounted
+    here) are refused with the fix, and this machine's routes (one of which sends the
+    learners' subnets to the engine) do not count as taken."""
+    from coursekit.instructor import hub
+    s = settings.Settings.from_env({"WORKSHOP_HUB_IP": "192.168.76.1", "WORKSHOP_SUBNETS": "172.31.0.0/16"})
+    assert (s.hub_ip, s.disk) == ("192.168.76.1", "4g")
+    with pytest.raises(errors.WorkshopError, match="disks need the engine on this machine") as err:
+        hub.start(s, client=object(), quiet=True)
+    assert "WORKSHOP_DISK=0" in err.value.fix
+
+    import docker
+
+    class Nets:         # what learner_network reads and creates (a fake: no engine here)
+        def __init__(self):
+            self.created = []
+
+        def get(self, name):
+            raise docker.errors.NotFound(name)
+
+        def create(self, name, **kw):
+            self.created.append(kw["ipam"]["Config"][0]["Subnet"])
+
+    class Engine:
+        def __init__(self):
+            self.networks = Nets()
+            self.api = type("API", (), {"networks": staticmethod(lambda: [])})()
+    monkeypatch.setattr(learners, "_host_routes", lambda: ["172.31.0.0/16"])
+    eng = Engine()
+    learners.learner_network(eng, s, "ada")
+    assert eng.networks.created == ["172.31.0.0/26"]
+    s.hub_ip = ""            # an engine here: that route is taken, so nothing is free
+    with pytest.raises(errors.WorkshopError, match="no free /26 left in 172.31.0.0/16"):
+        learners.learner_network(Engine(), s, "bob")
+
+
+def test_stop_kills_what_a_dead_hub_left_running(tmp_path):
+    """A hub that died leaves its services (its process group) and its proxy (a session
+    of its own, found by its API port) running; stop() must not leave them."""
+    import subprocess
+    import sys
+    import time
+    from coursekit.instructor import hub
+    fake = tmp_path / "configurable-http-proxy"
+    fake.write_text("import time\ntime.sleep(300)\n")
+    proxy = subprocess.Popen([sys.executable, str(fake), "--api-port", "41999"], start_new_session=True)
+    other = subprocess.Popen([sys.executable, str(fake), "--api-port", "419990"], start_new_session=True)
+    leader = subprocess.Popen(["sh", "-c", "sleep 300 & echo $!"], stdout=subprocess.PIPE,
+                              start_new_session=True, text=True)
+    service = int(leader.stdout.readline())
+    leader.wait()                                     # the "hub" is gone, its child is not
+    try:
+        hub._kill_leftovers({"pid": leader.pid, "proxy_api_port": 41999})
+        proxy.wait(10)
+
+        def alive(pid):
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            except OSError:
+                return False
+        deadline = time.monotonic() + 10
+        while alive(service) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(service) and proxy.returncode is not None
+        assert other.poll() is None                   # another proxy's port: untouched
+    finally:
+        for p in (proxy, other):
+            p.kill()
+        try:
+            os.kill(service, 9)
+        except OSError:
+            pass
