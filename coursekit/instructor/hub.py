@@ -55,7 +55,7 @@ from ..progress import printer
 from .boundary import boundary
 from .cards import card_password, cards_sheet, hash_password
 from .image import build_learner_image
-from .learners import clear_engine_disk, disks_dir, free_subnet, release_disk
+from .learners import clear_engine_disk, disks_dir, free_subnet, release_disk, release_remote_disks
 from .settings import (ADMIN_USER, CHECKOUT_LABEL, LEARNER_IMAGE, LEARNER_LABEL, STATE, WORKSHOP_LABEL,
                        Settings, checkout_id, disk_bytes, learner_names, mem_bytes, workshop_labels)
 
@@ -164,12 +164,7 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
         stop(client, quiet=True)
     s = settings or Settings.from_env()
     mem_bytes(s.mem)
-    if disk_bytes(s.disk) and s.hub_ip:
-        raise WorkshopError("per-learner disks need the engine on this machine (they are "
-                            f"loop-mounted here), and WORKSHOP_HUB_IP={s.hub_ip} says it is elsewhere",
-                            "run the hub on the engine's machine, or set WORKSHOP_DISK=0 "
-                            "(no disk quota)")
-    if disk_bytes(s.disk) and (os.geteuid() != 0 or not shutil.which("mkfs.ext4")):
+    if disk_bytes(s.disk) and not s.hub_ip and (os.geteuid() != 0 or not shutil.which("mkfs.ext4")):
         raise WorkshopError("per-learner disks need root and mkfs.ext4 (e2fsprogs)",
                             "run `make workshop` as root, or set WORKSHOP_DISK=0 (no disk quota)")
     free_subnet(s.subnets, [])            # a bad WORKSHOP_SUBNETS fails here, not at a login
@@ -297,7 +292,10 @@ def reset_learner(user: str, client=None, quiet: bool = False, keep_home: bool =
         removed.append(v.name)
     for n in client.networks.list(filters=flt):
         n.remove()
-    if keep_home:
+    if state["settings"].get("hub_ip"):          # the disks are on the engine's machine
+        if disk_bytes(state["settings"]["disk"]):
+            release_remote_disks(client, ws, user, engine_only=keep_home)
+    elif keep_home:
         clear_engine_disk(user)
     else:
         release_disk(user, delete=True)
@@ -366,6 +364,8 @@ def stop(client=None, quiet: bool = False, keep_image: bool = False) -> dict[str
     if disks_dir().is_dir():
         for img in disks_dir().glob("*.ext4"):
             release_disk(img.stem, delete=True)
+    if state and state["settings"].get("hub_ip") and disk_bytes(state["settings"]["disk"]):
+        release_remote_disks(client, state["settings"]["id"])   # on the engine's machine
     try:
         if not keep_image:
             client.images.remove(LEARNER_IMAGE)

@@ -89,6 +89,68 @@ def learner_disk(s: "Settings", user: str) -> Path | None:
     return mnt
 
 
+# When the engine is on another machine (``s.hub_ip``), the learners' file systems are
+# made and mounted there, by a helper container in that machine's own mount namespace.
+ENGINE_HOST_DISKS = "/var/lib/coursekit-workshop"
+
+
+def remote_disk_root(ws_id: str) -> str:
+    """The workshop's folder of disks on the engine's machine (a remote engine)."""
+    return f"{ENGINE_HOST_DISKS}/{ws_id}"
+
+
+def on_engine_host(client, ws_id: str, script: str, what: str) -> str:
+    """Run ``script`` as root on the engine's machine (its mount, PID and user
+    namespaces): a helper container the instructor's engine allows, labelled as the
+    workshop's and removed at once."""
+    from ..images import BUSYBOX, ensure_images
+    ensure_images(client, quiet=True)
+    try:
+        out = client.containers.run(BUSYBOX, ["nsenter", "-t", "1", "-m", "--", "sh", "-c", script],
+                                    privileged=True, userns_mode="host", pid_mode="host",
+                                    network_mode="none", remove=True, labels=workshop_labels(ws_id),
+                                    stderr=True)
+    except docker.errors.ContainerError as err:
+        raise WorkshopError(f"{what} failed on the engine's machine: "
+                            f"{(err.stderr or b'').decode(errors='replace').strip()[-300:]}",
+                            "the engine's machine needs loop devices and mkfs.ext4 (e2fsprogs); "
+                            "or set WORKSHOP_DISK=0 (no disk quota)") from None
+    return out.decode(errors="replace").strip()
+
+
+def remote_learner_disk(client, s: "Settings", user: str) -> str:
+    """``learner_disk`` on the engine's machine; returns the mount point there. Under
+    userns-remap its two folders belong to the engine's remapped root."""
+    size = disk_bytes(s.disk)
+    mnt, img = f"{remote_disk_root(s.id)}/{user}", f"{remote_disk_root(s.id)}/{user}.ext4"
+    script = (f"set -e; mkdir -p {mnt}; if ! mountpoint -q {mnt}; then "
+              f"[ -f {img} ] || {{ truncate -s {size} {img}; mkfs.ext4 -q -F -m 0 "
+              f"-E lazy_itable_init=1,lazy_journal_init=1 {img}; }}; mount -o loop {img} {mnt}; fi; "
+              f"mkdir -p {mnt}/engine {mnt}/home; "
+              "u=$(awk -F: '$1==\"dockremap\" {print $2; exit}' /etc/subuid 2>/dev/null); "
+              "g=$(awk -F: '$1==\"dockremap\" {print $2; exit}' /etc/subgid 2>/dev/null); "
+              f"if [ \"{int(_remaps(client))}\" = 1 ] && [ -n \"$u\" ]; then chown \"$u:$g\" {mnt} {mnt}/engine {mnt}/home; fi")
+    on_engine_host(client, s.id, script, f"making {user}'s file system")
+    return mnt
+
+
+def _remaps(client) -> bool:
+    return "name=userns" in " ".join(client.info().get("SecurityOptions") or [])
+
+
+def release_remote_disks(client, ws_id: str, user: str | None = None, engine_only: bool = False) -> None:
+    """Unmount and delete the learners' file systems on the engine's machine (all of the
+    workshop's, or ``user``'s); ``engine_only``: empty their engine storage, keep the rest."""
+    root = remote_disk_root(ws_id)
+    if engine_only:
+        script = f"rm -rf {root}/{user}/engine/* {root}/{user}/engine/.[!.]* 2>/dev/null; true"
+    else:
+        who = f"{root}/{user}" if user else f"{root}/*"
+        script = (f"for m in {who}; do [ -d \"$m\" ] || continue; mountpoint -q \"$m\" && umount \"$m\"; "
+                  "rm -rf \"$m\" \"$m.ext4\"; done; " + ("" if user else f"rmdir {root} {ENGINE_HOST_DISKS} 2>/dev/null; ") + "true")
+    on_engine_host(client, ws_id, script, "removing learners' file systems")
+
+
 def release_disk(user: str, delete: bool) -> None:
     """Unmount the learner's file system (its loop device goes with it); ``delete`` also
     removes the file, i.e. all their work."""
@@ -124,9 +186,12 @@ def prepare_learner(client, s: "Settings", user: str) -> str:
     volumes (engine storage, home) on it. Returns the network's name."""
     names = learner_names(s.id, user)
     net = learner_network(client, s, user)
-    disk = learner_disk(s, user)
+    if s.hub_ip:        # the engine is on another machine: the disk is made there
+        disk = remote_learner_disk(client, s, user) if disk_bytes(s.disk) else None
+    else:
+        disk = learner_disk(s, user)
     for key, sub in (("engine_volume", "engine"), ("home_volume", "home")):
-        opts = {"type": "none", "o": "bind", "device": str(disk / sub)} if disk else None
+        opts = {"type": "none", "o": "bind", "device": f"{disk}/{sub}"} if disk else None
         try:
             client.volumes.get(names[key])
         except docker.errors.NotFound:

@@ -50,7 +50,8 @@ BOOT_TIMEOUT=${V2VM_BOOT_TIMEOUT:-300}
 # What the VM is made of.  docker-cli is only a Recommends of docker.io in trixie;
 # apparmor too, and without apparmor_parser Docker cannot load its docker-default
 # profile on a kernel with AppArmor on (Debian's), so containers would not start.
-PACKAGES=systemd-sysv,udev,dbus,linux-image-amd64,docker.io,docker-cli,containerd,runc,tini,iptables,iproute2,kmod,ca-certificates,apparmor,procps
+# e2fsprogs: mkfs.ext4, for a workshop's per-learner disks (coursekit/instructor/learners.py).
+PACKAGES=systemd-sysv,udev,dbus,linux-image-amd64,docker.io,docker-cli,containerd,runc,tini,iptables,iproute2,kmod,ca-certificates,apparmor,procps,e2fsprogs
 
 say() { echo "v2vm: $*"; }
 die() { echo "v2vm: $*" >&2; exit 1; }

@@ -417,16 +417,11 @@ def test_workshop_start_refuses_a_warm_count_before_starting_anything(monkeypatc
     assert "--warm goes with `workshop start`" in capsys.readouterr().err
 
 
-def test_a_remote_engine_needs_hub_ip_without_disks_and_ignores_this_hosts_routes(monkeypatch):
-    """WORKSHOP_HUB_IP: the engine is elsewhere, so per-learner disks (loop-mounted
-    here) are refused with the fix, and this machine's routes (one of which sends the
-    learners' subnets to the engine) do not count as taken."""
-    from coursekit.instructor import hub
+def test_a_remote_engine_ignores_this_hosts_routes(monkeypatch):
+    """WORKSHOP_HUB_IP: the engine is elsewhere, so this machine's routes (one of which
+    sends the learners' subnets to the engine) do not count as taken."""
     s = settings.Settings.from_env({"WORKSHOP_HUB_IP": "192.168.76.1", "WORKSHOP_SUBNETS": "172.31.0.0/16"})
-    assert (s.hub_ip, s.disk) == ("192.168.76.1", "4g")
-    with pytest.raises(errors.WorkshopError, match="disks need the engine on this machine") as err:
-        hub.start(s, client=object(), quiet=True)
-    assert "WORKSHOP_DISK=0" in err.value.fix
+    assert (s.hub_ip, s.subnets) == ("192.168.76.1", "172.31.0.0/16")
 
     import docker
 

@@ -14,10 +14,9 @@ OOM killer, namespaces, a build) still works; and stopping leaves nothing behind
 (``DOCKER_HOST=$COURSEKIT_USERNS_HOST``, ``tests/hosts/v2vm.sh``) through
 ``scripts/test-workshop-isolated.sh``, with ``COURSEKIT_REQUIRE_ISOLATED=1``. The hub
 runs on this machine and reaches the learners' servers over a routed link
-(``WORKSHOP_HUB_IP``, ``WORKSHOP_SUBNETS``); the boundary under test is the engine's. The
-per-learner disk quota needs the engine on the hub's machine, so it is off here and
-attacked in ``test_workshop.py``. On a host that is not isolated this is skipped
-(``test_workshop.py`` checks that such a host is refused).
+(``WORKSHOP_HUB_IP``, ``WORKSHOP_SUBNETS``); the boundary under test is the engine's, and
+each learner's disk is made on the engine's machine. On a host that is not isolated
+this is skipped (``test_workshop.py`` checks that such a host is refused).
 """
 from __future__ import annotations
 
@@ -31,12 +30,14 @@ import pytest
 
 import coursekit as ck
 from coursekit.instructor import boundary, image, settings
+from coursekit.instructor import learners as learners_mod
 from coursekit.instructor import hub as workshop_hub
 from coursekit.instructor.hubclient import HubError, Learner
 from coursekit.cgroups import read_on_host
 from coursekit.labelling import SESSION_LABEL
 
 LIMIT = "1g"
+DISK = "1g"           # each learner's own file system, on the engine's machine
 MARKER = "/ck-boundary-marker"
 NAMES = ["ada", "mallory"]
 LESSON = "notebooks/01_hello_container.ipynb"
@@ -109,7 +110,7 @@ def room(client):
     before = inventory(client)
     s = settings.Settings.from_env()
     s.port, s.mem, s.cpus, s.pids = ck.free_port(), LIMIT, 1.0, 1024
-    s.names, s.max_servers, s.disk = ",".join(NAMES), len(NAMES), "0"
+    s.names, s.max_servers, s.disk = ",".join(NAMES), len(NAMES), DISK
     s.trusted_room, s.admin_password = False, secrets.token_hex(16)
     t0 = time.monotonic()
     try:
@@ -244,6 +245,26 @@ def test_a_port_a_learner_publishes_is_theirs_alone(learners):
     ks["ada"].execute("web.remove(force=True)", timeout=300)
 
 
+def test_filling_the_disk_stops_at_the_learners_quota(learners):
+    """Attack: write 3 GiB into the home folder, and into a container's layer."""
+    k, client = learners["kernels"]["mallory"], learners["client"]
+    quota = settings.disk_bytes(DISK)
+    free = lambda: int(host(client, "df -k /var/lib | tail -1").split()[3]) * 1024   # noqa: E731
+    host_free = free()
+    r = k.execute("!dd if=/dev/zero of=/home/jovyan/fill bs=1M count=3072 2>&1 | grep -o 'No space.*'; "
+                  "du -m /home/jovyan/fill; rm -f /home/jovyan/fill", timeout=600)
+    assert "No space left on device" in r.output, r.output
+    written_mib = int(r.output.strip().splitlines()[-1].split()[0])
+    assert written_mib * 2**20 <= quota, r.output
+    r = k.execute(f"!docker run --rm {ck.BUSYBOX} sh -c 'dd if=/dev/zero of=/fill bs=1M count=3072 2>&1 "
+                  "| grep -o \"No space.*\"'", timeout=600)
+    assert "No space left on device" in r.output, r.output
+    assert free() > host_free - quota       # the engine's machine lost at most the quota
+    r = k.execute(f"!docker run --rm {ck.BUSYBOX} echo still works", timeout=300)
+    assert "still works" in r.output, r.output
+    measured["disk_quota"] = {"quota_mib": quota // 2**20, "home_fill_stopped_at_mib": written_mib}
+
+
 def as_learner(box, script: str) -> tuple[int, str]:
     code, out = box.exec_run(["sh", "-c", script], user="jovyan")
     return code, out.decode(errors="replace")
@@ -343,3 +364,6 @@ def test_stop_leaves_nothing_behind(learners):
     for kind, ids in after.items():
         assert ids <= learners["before"][kind], f"left behind ({kind}): {ids - learners['before'][kind]}"
     assert not settings.STATE.exists()
+    # the learners' disks on the engine's machine: unmounted, deleted
+    assert host(client, f"grep -c {learners_mod.ENGINE_HOST_DISKS} /proc/mounts; "
+                        f"test -e {learners_mod.ENGINE_HOST_DISKS} && echo FOUND || echo absent") == "0\nabsent"
