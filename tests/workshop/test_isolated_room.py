@@ -82,9 +82,14 @@ def _load_images(client) -> list[str]:
     t0 = time.monotonic()
     img = image.build_learner_image(local, quiet=True, tag=LOCAL_TAG)
     t1 = time.monotonic()
+    # 877 MB into an emulated VM: 120-130 s on a quiet machine, longer beside make test's
+    # other suites; the engine answers only when all is loaded (the client's 120 s read
+    # timeout cut it off once)
+    timeout, client.api.timeout = client.api.timeout, 1800
     try:
         client.images.load(img.save(chunk_size=2**20, named=True))
     finally:
+        client.api.timeout = timeout
         local.images.remove(LOCAL_TAG)
     client.images.get(LOCAL_TAG).tag(settings.LEARNER_IMAGE)
     client.images.remove(LOCAL_TAG)
