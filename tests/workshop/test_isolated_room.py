@@ -63,11 +63,11 @@ def client():
     return c
 
 
-def _load_images(client) -> list[str]:
+def _load_images(client, loaded: list[str]) -> None:
     """The learner image (built on this machine's engine) and busybox (for the host
-    checks), loaded into the engine under test; returns what this module put there."""
+    checks), loaded into the engine under test; ``loaded`` gets what this module put
+    there (also when a later step fails)."""
     local = docker.DockerClient(base_url="unix:///var/run/docker.sock", timeout=900)
-    loaded = []
     try:
         client.images.get(ck.BUSYBOX)
     except docker.errors.ImageNotFound:
@@ -76,7 +76,7 @@ def _load_images(client) -> list[str]:
         loaded.append(ck.BUSYBOX)
     try:
         client.images.get(settings.LEARNER_IMAGE)
-        return loaded
+        return
     except docker.errors.ImageNotFound:
         pass
     t0 = time.monotonic()
@@ -97,7 +97,6 @@ def _load_images(client) -> list[str]:
     measured["image_build_s"], measured["image_load_s"] = round(t1 - t0), round(time.monotonic() - t1)
     print(f"\nlearner image: built here in {t1 - t0:.0f} s, loaded into the engine under test "
           f"in {time.monotonic() - t1:.0f} s")
-    return loaded
 
 
 def inventory(client) -> dict[str, set]:
@@ -111,21 +110,25 @@ def inventory(client) -> dict[str, set]:
 
 @pytest.fixture(scope="module")
 def room(client):
-    loaded = _load_images(client)
+    loaded: list[str] = []
     before = inventory(client)
     s = settings.Settings.from_env()
     s.port, s.mem, s.cpus, s.pids = ck.free_port(), LIMIT, 1.0, 1024
     s.names, s.max_servers, s.disk = ",".join(NAMES), len(NAMES), DISK
     s.trusted_room, s.admin_password = False, secrets.token_hex(16)
-    t0 = time.monotonic()
     try:
+        _load_images(client, loaded)
+        t0 = time.monotonic()
         state = workshop_hub.start(s, client, quiet=True)
         measured["hub_start_s"] = round(time.monotonic() - t0, 1)
         yield {"state": state, "client": client, "before": before,
                "url": f"http://127.0.0.1:{s.port}", "learners": {}, "kernels": {}}
     finally:
         workshop_hub.stop(client, quiet=True, keep_image=True)   # a no-op after test_stop
-        host(client, f"rm -f {MARKER}")
+        try:
+            host(client, f"rm -f {MARKER}")
+        except docker.errors.DockerException as err:     # no busybox: no attack ran
+            print(f"\nmarker not checked: {err}")
         for tag in loaded:         # each test removes what it creates
             try:
                 client.images.remove(tag)
