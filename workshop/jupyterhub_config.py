@@ -4,9 +4,11 @@
 # Each learner: one container from coursekit/workshop-learner:1 running the notebook
 # server *and its own dockerd* (DOCKER_HOST=unix:///run/ck-engine/docker.sock), with
 # memory/CPU/pids limits on the whole, its engine storage and home in two labelled volumes.
+import asyncio
 import json
 import os
 import sys
+import threading
 
 import docker
 
@@ -63,9 +65,20 @@ c.Spawner.start_timeout = 300                          # a whole room logging in
 c.Spawner.http_timeout = 240
 
 
-def prepare(spawner):
-    """The learner's own network, disk and labelled volumes, before their server starts."""
-    spawner.network_name = prepare_learner(docker.from_env(), s, spawner.escaped_name)
+_preparing = threading.Lock()    # one learner at a time: two would pick the same free subnet
+
+
+def _prepare(user: str) -> str:
+    with _preparing:
+        return prepare_learner(docker.from_env(), s, user)
+
+
+async def prepare(spawner):
+    """The learner's own network, disk and labelled volumes, before their server starts:
+    in a thread, so that the hub goes on answering the room meanwhile (making a disk
+    takes a while, on an engine elsewhere a helper container; run in the hub's event
+    loop it held every request, and a login's POST waited over 60 s)."""
+    spawner.network_name = await asyncio.to_thread(_prepare, spawner.escaped_name)
 
 
 c.Spawner.pre_spawn_hook = prepare
