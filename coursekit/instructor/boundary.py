@@ -17,13 +17,18 @@ class Boundary:
         return "trusted room only: " + "; ".join(self.reasons)
 
 
+def remaps_users(info: dict) -> bool:
+    """The engine (``client.info()``) runs containers in a user namespace (userns-remap)."""
+    return "name=userns" in " ".join(info.get("SecurityOptions") or [])
+
+
 def boundary(client) -> Boundary:
     """Isolated when the engine remaps users (``userns-remap``) and the host has cgroup v2
     (the learner's engine gets delegated child cgroups, not its own limits)."""
     info = client.info()
     opts = " ".join(info.get("SecurityOptions") or [])
     reasons = []
-    if "name=userns" not in opts:
+    if not remaps_users(info):
         reasons.append("the engine has no userns-remap, so a learner's root is this host's "
                        "root and SYS_ADMIN in their engine reaches the host's disks")
     if str(info.get("CgroupVersion", "1")) != "2":

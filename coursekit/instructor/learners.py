@@ -9,6 +9,7 @@ from pathlib import Path
 import docker
 
 from ..errors import WorkshopError
+from .boundary import remaps_users
 from .settings import LEARNER_LABEL, STATE, Settings, disk_bytes, learner_names, mem_bytes, workshop_labels
 
 # What the inner dockerd needs, and no more (``--privileged`` adds everything else).
@@ -129,13 +130,9 @@ def remote_learner_disk(client, s: "Settings", user: str) -> str:
               f"mkdir -p {mnt}/engine {mnt}/home; "
               "u=$(awk -F: '$1==\"dockremap\" {print $2; exit}' /etc/subuid 2>/dev/null); "
               "g=$(awk -F: '$1==\"dockremap\" {print $2; exit}' /etc/subgid 2>/dev/null); "
-              f"if [ \"{int(_remaps(client))}\" = 1 ] && [ -n \"$u\" ]; then chown \"$u:$g\" {mnt} {mnt}/engine {mnt}/home; fi")
+              f"if [ \"{int(remaps_users(client.info()))}\" = 1 ] && [ -n \"$u\" ]; then chown \"$u:$g\" {mnt} {mnt}/engine {mnt}/home; fi")
     on_engine_host(client, s.id, script, f"making {user}'s file system")
     return mnt
-
-
-def _remaps(client) -> bool:
-    return "name=userns" in " ".join(client.info().get("SecurityOptions") or [])
 
 
 def release_remote_disks(client, ws_id: str, user: str | None = None, engine_only: bool = False) -> None:
