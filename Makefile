@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
 .PHONY: setup venv engine images lab test test-unit test-integration test-notebooks \
-        bench book execute clean-course help workshop workshop-stop test-workshop bench-workshop slides pack lock
+        bench book execute clean-course help workshop workshop-stop test-workshop bench-workshop bench-io slides pack lock
 
 help:
 	@echo "make lab     set up and start JupyterLab on the course (prints its URL)"
@@ -118,6 +118,11 @@ test-workshop: venv
 N ?= 10
 bench-workshop: setup
 	@$(PY) bench/workshop_load.py $(N) $(if $(COLD),--cold) $(if $(SPREAD),--spread $(SPREAD))
+
+# A learner's share of the disk beside another's heavy writes, with io.cost off and on,
+# on the reference VM (bash tests/hosts/v2vm.sh start): bench/io_share.py
+bench-io: setup
+	@$(PY) bench/io_share.py
 
 slides: venv
 	@$(PY) -m coursekit slides

@@ -55,7 +55,8 @@ from ..progress import printer
 from .boundary import boundary
 from .cards import card_password, cards_sheet, hash_password
 from .image import build_learner_image
-from .learners import clear_engine_disk, disks_dir, free_subnet, release_disk, release_remote_disks
+from .learners import (clear_engine_disk, disk_share, disks_dir, free_subnet, release_disk,
+                       release_remote_disks)
 from .settings import (ADMIN_USER, CHECKOUT_LABEL, LEARNER_IMAGE, LEARNER_LABEL, STATE, WORKSHOP_LABEL,
                        Settings, checkout_id, disk_bytes, learner_names, mem_bytes, workshop_labels)
 
@@ -181,6 +182,10 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
             "'Trust'); for a room you would lend this machine's root to, set "
             "WORKSHOP_TRUSTED_ROOM=1")
     check_port_free(s.port, host="0.0.0.0")
+    try:
+        share = str(disk_share(client, s))
+    except (WorkshopError, docker.errors.DockerException) as err:   # a report, not a condition
+        share = f"unknown ({err})"
     chp = chp_command(quiet=quiet)
     build_learner_image(client, quiet=quiet)
     STATE.mkdir(parents=True, exist_ok=True)
@@ -199,7 +204,7 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
              "hub_port": free_port(), "proxy_api_port": free_port(), "chp": chp,
              "roomview_port": free_port(),
              "api_token": secrets.token_hex(32), "public_url": public_url,
-             "boundary": str(edge), "isolated": edge.isolated,
+             "boundary": str(edge), "isolated": edge.isolated, "disk_share": share,
              "accounts": {**{n: hash_password(p) for n, p in cards.items()},
                           ADMIN_USER: hash_password(s.admin_password)}}
     state["settings"]["admin_password"] = ""          # kept as a hash in "accounts" only
@@ -228,6 +233,7 @@ def start(settings: Settings | None = None, client=None, quiet: bool = False) ->
         f"  room view (instructor only): {room_view_url(state)}\n"
         f"  at most {s.max_servers or len(cards)} servers at once\n"
         f"  boundary: {edge}\n"
+        f"  disk share: {share}\n"
         f"  per learner: {s.mem} memory, {s.cpus:g} CPU, {s.pids} processes, culled after "
         f"{s.idle_timeout} s idle\n"
         "  stop it and remove everything it created: make workshop-stop")

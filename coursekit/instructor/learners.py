@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -85,9 +86,20 @@ def learner_disk(s: "Settings", user: str) -> Path | None:
                   str(img)], f"making {user}'s file system")
         mnt.mkdir(exist_ok=True)
         _run(["mount", "-o", "loop", str(img), str(mnt)], f"mounting {user}'s file system")
+        subprocess.run(["sh", "-c", DIRECT_IO.format(mnt=mnt)], capture_output=True)
     for sub in ("engine", "home"):
         (mnt / sub).mkdir(exist_ok=True)
     return mnt
+
+
+# A loop device writes through the page cache of its backing file by default: the disk
+# then sees the writeback of that file, charged to no learner in particular, and its I/O
+# weights cannot tell the learners apart. In direct I/O mode each learner's writes reach
+# the disk as theirs (their cgroup's). Best effort: the kernel keeps buffered I/O where
+# the backing file system cannot do direct I/O. (An absolute path: the helper's busybox
+# shell would run its own losetup applet, which lacks the option.)
+DIRECT_IO = ("/sbin/losetup --direct-io=on \"$(findmnt -no SOURCE {mnt})\" 2>/dev/null || "
+             "losetup --direct-io=on \"$(findmnt -no SOURCE {mnt})\" 2>/dev/null || true")
 
 
 # When the engine is on another machine (``s.hub_ip``), the learners' file systems are
@@ -106,16 +118,22 @@ def on_engine_host(client, ws_id: str, script: str, what: str) -> str:
     workshop's and removed at once."""
     from ..images import BUSYBOX, ensure_images
     ensure_images(client, quiet=True)
-    try:
-        out = client.containers.run(BUSYBOX, ["nsenter", "-t", "1", "-m", "--", "sh", "-c", script],
-                                    privileged=True, userns_mode="host", pid_mode="host",
-                                    network_mode="none", remove=True, labels=workshop_labels(ws_id),
-                                    stderr=True)
-    except docker.errors.ContainerError as err:
+    fix = ("the engine's machine needs loop devices and mkfs.ext4 (e2fsprogs); "
+           "or set WORKSHOP_DISK=0 (no disk quota)")
+    box = client.containers.create(BUSYBOX, ["nsenter", "-t", "1", "-m", "--", "sh", "-c", script],
+                                   privileged=True, userns_mode="host", pid_mode="host",
+                                   network_mode="none", labels=workshop_labels(ws_id))
+    try:                  # created, then started: removed also when it cannot start
+        box.start()
+        code = box.wait()["StatusCode"]
+        out = box.logs(stdout=True, stderr=True)
+    except docker.errors.APIError as err:
+        raise WorkshopError(f"{what}: the engine would not run its helper: {err.explanation}", fix) from None
+    finally:
+        box.remove(force=True)
+    if code:
         raise WorkshopError(f"{what} failed on the engine's machine: "
-                            f"{(err.stderr or b'').decode(errors='replace').strip()[-300:]}",
-                            "the engine's machine needs loop devices and mkfs.ext4 (e2fsprogs); "
-                            "or set WORKSHOP_DISK=0 (no disk quota)") from None
+                            f"{out.decode(errors='replace').strip()[-300:]}", fix)
     return out.decode(errors="replace").strip()
 
 
@@ -126,7 +144,8 @@ def remote_learner_disk(client, s: "Settings", user: str) -> str:
     mnt, img = f"{remote_disk_root(s.id)}/{user}", f"{remote_disk_root(s.id)}/{user}.ext4"
     script = (f"set -e; mkdir -p {mnt}; if ! mountpoint -q {mnt}; then "
               f"[ -f {img} ] || {{ truncate -s {size} {img}; mkfs.ext4 -q -F -m 0 "
-              f"-E lazy_itable_init=1,lazy_journal_init=1 {img}; }}; mount -o loop {img} {mnt}; fi; "
+              f"-E lazy_itable_init=1,lazy_journal_init=1 {img}; }}; mount -o loop {img} {mnt}; "
+              f"{DIRECT_IO.format(mnt=mnt)}; fi; "
               f"mkdir -p {mnt}/engine {mnt}/home; "
               "u=$(awk -F: '$1==\"dockremap\" {print $2; exit}' /etc/subuid 2>/dev/null); "
               "g=$(awk -F: '$1==\"dockremap\" {print $2; exit}' /etc/subgid 2>/dev/null); "
@@ -203,3 +222,53 @@ def learner_host_config(s: Settings) -> dict:
     return {"cap_add": list(CAPS), "security_opt": list(SECURITY_OPT), "cgroupns": "private",
             "pids_limit": s.pids, "memswap_limit": mem_bytes(s.mem),
             "init": False}
+
+
+@dataclass
+class DiskShare:
+    """Whether the disk under the learners' files divides its time by cgroup: each
+    learner's container is a cgroup of its own with the same I/O weight (the default),
+    and that weight counts only where the disk's queue has ``io.cost`` (cgroup v2) or
+    the BFQ scheduler."""
+    disk: str         # the whole disk's MAJOR:MINOR, e.g. 254:0
+    name: str         # e.g. vda
+    by: str           # "io.cost", "BFQ", or "" (nothing enforces weights there)
+
+    def __str__(self) -> str:
+        if self.by:
+            return (f"enforced by {self.by} on {self.name} ({self.disk}): each learner has the "
+                    "same I/O weight, so one learner's heavy disk use cannot crowd out the others")
+        return (f"not enforced on {self.name} ({self.disk}): neither io.cost nor BFQ serves its "
+                "queue, so one learner's heavy writes can slow everyone's (book/instructor.md, "
+                "'Sharing the disk')")
+
+
+def parse_disk_share(out: str) -> DiskShare:
+    """``DiskShare`` from the probe's output: ``disk MAJ:MIN NAME``, ``sched ...`` (the
+    queue's schedulers, the current one in brackets), then ``/sys/fs/cgroup/io.cost.qos``."""
+    lines = out.splitlines()
+    first = dict(line.split(" ", 1) for line in lines if line[:5] in ("disk ", "sched"))
+    disk, _, name = first.get("disk", "").strip().partition(" ")
+    if not disk or not name:       # not a block device (e.g. an overlay or network root)
+        return DiskShare(disk or "?", "the disk holding the learners' files", "")
+    if any(line.split()[:1] == [disk] and "enable=1" in line.split() for line in lines):
+        return DiskShare(disk, name, "io.cost")
+    return DiskShare(disk, name, "BFQ" if "[bfq]" in first.get("sched", "") else "")
+
+
+def disk_share(client, s: "Settings") -> DiskShare:
+    """Read, on the engine's machine, whether the disk under the learners' files (their
+    per-learner disks, else the engine's data root) enforces I/O weights."""
+    if disk_bytes(s.disk):
+        where = remote_disk_root(s.id) if s.hub_ip else str(disks_dir())
+    else:
+        where = client.info().get("DockerRootDir", "/var/lib/docker")
+    script = (f"d={where}; while [ ! -e \"$d\" ]; do d=$(dirname \"$d\"); done; "
+              "mm=$(mountpoint -d \"$(df -P \"$d\" | awk 'NR==2 {print $6}')\"); "
+              "b=/sys/dev/block/$mm; [ -e $b/partition ] && b=$b/..; b=$(readlink -f $b); "
+              "echo \"disk $(cat $b/dev) ${b##*/}\"; echo \"sched $(cat $b/queue/scheduler 2>/dev/null)\"; "
+              "cat /sys/fs/cgroup/io.cost.qos 2>/dev/null; true")
+    if not s.hub_ip:              # the engine is on this machine: read it here
+        return parse_disk_share(subprocess.run(["sh", "-c", script], capture_output=True,
+                                               text=True).stdout)
+    return parse_disk_share(on_engine_host(client, s.id, script, "reading the disk's I/O scheduler"))

@@ -484,3 +484,21 @@ def test_stop_kills_what_a_dead_hub_left_running(tmp_path):
             os.kill(service, 9)
         except OSError:
             pass
+
+
+def test_disk_share_reads_io_cost_then_bfq_from_the_probe():
+    from coursekit.instructor.learners import parse_disk_share
+    qos = "254:0 enable=1 ctrl=user rpct=95.00 rlat=50000 wpct=95.00 wlat=50000 min=50.00 max=100.00"
+    probe = "disk 254:0 vda\nsched none [mq-deadline] bfq\n"
+    share = parse_disk_share(probe + qos)
+    assert (share.by, share.name, share.disk) == ("io.cost", "vda", "254:0")
+    assert str(share).startswith("enforced by io.cost on vda (254:0)")
+    # io.cost set up for another disk, or switched off, does not count
+    assert parse_disk_share(probe + qos.replace("254:0", "8:0")).by == ""
+    assert parse_disk_share(probe + qos.replace("enable=1", "enable=0")).by == ""
+    assert parse_disk_share("disk 8:0 sda\nsched mq-deadline [bfq] none\n").by == "BFQ"
+    unenforced = parse_disk_share(probe)
+    assert unenforced.by == "" and "not enforced on vda" in str(unenforced)
+    assert "'Sharing the disk'" in str(unenforced)        # the instructor page's section
+    # not a block device: said so, not a crash
+    assert parse_disk_share("disk  \nsched \n").by == ""

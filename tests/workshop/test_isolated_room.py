@@ -116,8 +116,15 @@ def room(client):
     s.port, s.mem, s.cpus, s.pids = ck.free_port(), LIMIT, 1.0, 1024
     s.names, s.max_servers, s.disk = ",".join(NAMES), len(NAMES), DISK
     s.trusted_room, s.admin_password = False, secrets.token_hex(16)
+    switched_on = ""
     try:
         _load_images(client, loaded)
+        # The instructor page's preparation of the host ('Sharing the disk'): io.cost on
+        # the disk under the learners' files, so their equal I/O weights count.
+        share = learners_mod.disk_share(client, s)
+        if not share.by:
+            host(client, f'echo "{share.disk} enable=1" > /sys/fs/cgroup/io.cost.qos')
+            switched_on = share.disk
         t0 = time.monotonic()
         state = workshop_hub.start(s, client, quiet=True)
         measured["hub_start_s"] = round(time.monotonic() - t0, 1)
@@ -125,6 +132,8 @@ def room(client):
                "url": f"http://127.0.0.1:{s.port}", "learners": {}, "kernels": {}}
     finally:
         workshop_hub.stop(client, quiet=True, keep_image=True)   # a no-op after test_stop
+        if switched_on:           # the host as it was
+            host(client, f'echo "{switched_on} enable=0" > /sys/fs/cgroup/io.cost.qos')
         try:
             host(client, f"rm -f {MARKER}")
         except docker.errors.DockerException as err:     # no busybox: no attack ran
@@ -158,6 +167,8 @@ def server_box(room, name: str):
 def test_the_hub_starts_for_strangers_without_the_trusted_room_flag(room):
     state = room["state"]
     assert state["isolated"] is True and state["settings"]["trusted_room"] is False
+    # and it reads that the disk divides its time by learner
+    assert state["disk_share"].startswith("enforced by io.cost"), state["disk_share"]
     assert state["boundary"].startswith("isolated: learner containers run in a user namespace")
 
 
@@ -271,6 +282,11 @@ def test_filling_the_disk_stops_at_the_learners_quota(learners):
     r = k.execute(f"!docker run --rm {ck.BUSYBOX} echo still works", timeout=300)
     assert "still works" in r.output, r.output
     measured["disk_quota"] = {"quota_mib": quota // 2**20, "home_fill_stopped_at_mib": written_mib}
+    # Her disk's loop device does direct I/O: her writes reach the engine machine's disk
+    # as hers (her cgroup's), where io.cost weighs them, not as the loop file's writeback.
+    dio = host(client, "for l in /sys/block/loop*; do case $(cat $l/loop/backing_file 2>/dev/null) in "
+                       "*/mallory.ext4) cat $l/loop/dio;; esac; done")
+    assert dio == "1", dio
 
 
 def as_learner(box, script: str) -> tuple[int, str]:
@@ -316,17 +332,20 @@ def test_writing_the_hosts_core_pattern_fails(client, learner):
 
 
 def test_the_learner_cannot_lift_their_own_limits(client, learner):
+    # io.weight: the learner's share of the disk, the same for every learner (the default)
     limits = {"memory.max": str(settings.mem_bytes(LIMIT)), "pids.max": "1024",
-              "cpu.max": "100000 100000"}
+              "cpu.max": "100000 100000", "io.weight": "default 100"}
     assert {f: real_cgroup(client, learner, f) for f in limits} == limits
     # from a container of their own engine, with the engine's view of the cgroup files
     attack = (f"docker run --rm --cap-add SYS_ADMIN -v /sys/fs/cgroup:/cg {ck.BUSYBOX} sh -c "
-              "'for f in memory.max pids.max cpu.max; do echo max > /cg/$f || echo refused $f; done'")
+              "'for f in memory.max pids.max cpu.max; do echo max > /cg/$f || echo refused $f; done; "
+              "echo 10000 > /cg/io.weight || echo refused io.weight'")
     code, out = as_learner(learner, attack)
-    assert out.count("refused") == 3, out
+    assert out.count("refused") == 4, out
     # and directly, as the learner
-    code, out = as_learner(learner, "echo max > /sys/fs/cgroup/pids.max")
-    assert code != 0, out
+    for attack in ("echo max > /sys/fs/cgroup/pids.max", "echo 10000 > /sys/fs/cgroup/io.weight"):
+        code, out = as_learner(learner, attack)
+        assert code != 0, out
     assert {f: real_cgroup(client, learner, f) for f in limits} == limits
 
 
