@@ -19,6 +19,7 @@ help:
 	@echo "make workshop       start JupyterHub for a room (one engine per learner)"
 	@echo "make workshop-stop  stop it and remove everything it created"
 	@echo "make test-workshop  the 3-learner end-to-end test of the workshop"
+	@echo "make bench-io       a learner's share of the disk beside a heavy writer (VM)"
 	@echo "make slides  reveal.js slides from the lessons into _build/slides"
 	@echo "make pack    instructor archive (lab images + wheels) for an offline room"
 	@echo "make lock    re-resolve requirements.lock after changing a pin in pyproject.toml"

@@ -95,8 +95,8 @@ def learner_disk(s: "Settings", user: str) -> Path | None:
 # A loop device writes through the page cache of its backing file by default: the disk
 # then sees the writeback of that file, charged to no learner in particular, and its I/O
 # weights cannot tell the learners apart. In direct I/O mode each learner's writes reach
-# the disk as theirs (their cgroup's). Best effort: the kernel keeps buffered I/O where
-# the backing file system cannot do direct I/O. (An absolute path: the helper's busybox
+# the disk as theirs (their cgroup's). Best effort: where the backing file system cannot
+# do direct I/O the device stays buffered. (An absolute path first: the helper's busybox
 # shell would run its own losetup applet, which lacks the option.)
 DIRECT_IO = ("/sbin/losetup --direct-io=on \"$(findmnt -no SOURCE {mnt})\" 2>/dev/null || "
              "losetup --direct-io=on \"$(findmnt -no SOURCE {mnt})\" 2>/dev/null || true")

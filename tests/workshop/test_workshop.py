@@ -535,6 +535,13 @@ def test_filling_the_disk_stops_at_the_learners_quota(hub):
     r = ks["bob"].execute("print(eng.containers.run(ck.BUSYBOX, 'echo still works', remove=True).decode())")
     assert "still works" in r.output, r.output
     measured["disk_quota"] = {"quota_mib": quota // 2**20, "home_fill_stopped_at_mib": written_mib}
+    # bob's disk's loop device does direct I/O: his writes reach this machine's disk as his
+    # (his cgroup's), not as the writeback of his disk's file (book/instructor.md)
+    img = str((settings.STATE / "disks" / "bob.ext4").resolve())
+    dio = [Path(d, "loop", "dio").read_text().strip() for d in Path("/sys/block").glob("loop*")
+           if Path(d, "loop", "backing_file").exists()
+           and Path(d, "loop", "backing_file").read_text().strip() == img]
+    assert dio == ["1"], (img, dio)
 
 
 def launch_path(page: str) -> str:
