@@ -70,9 +70,8 @@ def main(rounds: int) -> None:
         dio = on_host("cat /sys/block/loop*/loop/dio | sort | uniq -c")
         print(f"learners' disks on {share.name} ({share.disk}); loop direct I/O: {dio.split()}")
         monitor(f"block_set_io_throttle virtio0 0 0 {WRITE_BPS} 0 0 0")
-        bps = WRITE_BPS
-        on_host(f'echo "{share.disk} ctrl=user model=linear rbps={bps} rseqiops=400 rrandiops=400 '
-                f'wbps={bps} wseqiops=400 wrandiops=400" > /sys/fs/cgroup/io.cost.model')
+        on_host(f'echo "{share.disk} ctrl=user model=linear rbps={WRITE_BPS} rseqiops=400 '
+                f'rrandiops=400 wbps={WRITE_BPS} wseqiops=400 wrandiops=400" > /sys/fs/cgroup/io.cost.model')
 
         def light() -> float:
             t = time.monotonic()

@@ -202,15 +202,21 @@ def read_on_host(client, containers, filename: str) -> dict:
     return {c: found[c.id] for c in containers if c.id in found}
 
 
+def whole_disk_sh(path: str) -> str:
+    """Shell that leaves in ``$s`` the sysfs directory of the whole disk holding ``path``
+    (the parent of its partition): from stat's device number, split into major and minor."""
+    return (f"d=$(stat -c %d {path}); maj=$(( (d >> 8) & 0xfff )); "
+            "min=$(( (d & 0xff) | ((d >> 12) & 0xfff00) )); s=/sys/dev/block/$maj:$min; "
+            "[ -e $s/partition ] && s=$s/..")
+
+
 def docker_root_device(client) -> str | None:
     """The block device holding the engine's data root (for --device-write-bps),
     found from the engine host's sysfs; None where it cannot be determined."""
     from .images import BUSYBOX
     from .labelling import labels, name
     root = client.info().get("DockerRootDir", "/var/lib/docker")
-    script = ("d=$(stat -c %d /root-fs); maj=$(( (d >> 8) & 0xfff )); "
-              "min=$(( (d & 0xff) | ((d >> 12) & 0xfff00) )); s=/sys/dev/block/$maj:$min; "
-              "[ -e $s/partition ] && s=$s/..; grep DEVNAME $s/uevent | cut -d= -f2")
+    script = whole_disk_sh("/root-fs") + "; grep DEVNAME $s/uevent | cut -d= -f2"
     try:
         out = client.containers.run(BUSYBOX, ["sh", "-c", script], remove=True,
                                     volumes={root: {"bind": "/root-fs", "mode": "ro"}},

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import docker
 
+from ..cgroups import whole_disk_sh
 from ..errors import WorkshopError
 from .boundary import remaps_users
 from .settings import LEARNER_LABEL, STATE, Settings, disk_bytes, learner_names, mem_bytes, workshop_labels
@@ -263,10 +264,10 @@ def disk_share(client, s: "Settings") -> DiskShare:
         where = remote_disk_root(s.id) if s.hub_ip else str(disks_dir())
     else:
         where = client.info().get("DockerRootDir", "/var/lib/docker")
-    script = (f"d={where}; while [ ! -e \"$d\" ]; do d=$(dirname \"$d\"); done; "
-              "mm=$(mountpoint -d \"$(df -P \"$d\" | awk 'NR==2 {print $6}')\"); "
-              "b=/sys/dev/block/$mm; [ -e $b/partition ] && b=$b/..; b=$(readlink -f $b); "
-              "echo \"disk $(cat $b/dev) ${b##*/}\"; echo \"sched $(cat $b/queue/scheduler 2>/dev/null)\"; "
+    find_disk = whole_disk_sh('"$p"')
+    script = (f"p={where}; while [ ! -e \"$p\" ]; do p=$(dirname \"$p\"); done; "
+              f"{find_disk}; s=$(readlink -f $s); "
+              "echo \"disk $(cat $s/dev) ${s##*/}\"; echo \"sched $(cat $s/queue/scheduler 2>/dev/null)\"; "
               "cat /sys/fs/cgroup/io.cost.qos 2>/dev/null; true")
     if not s.hub_ip:              # the engine is on this machine: read it here
         return parse_disk_share(subprocess.run(["sh", "-c", script], capture_output=True,
