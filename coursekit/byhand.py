@@ -10,7 +10,7 @@ from .images import BUSYBOX, PYTHON, tar_bytes
 from .labelling import labels, name
 
 PROGRAM = r'''"""A container by hand.  python3 container.py NAME MEMORY_BYTES MAX_PIDS COMMAND"""
-import ctypes, os, socket, stat, sys, tarfile
+import contextlib, ctypes, errno, os, socket, stat, sys, tarfile
 
 libc = ctypes.CDLL(None, use_errno=True)
 NEWNS, NEWUTS, NEWIPC, NEWPID, NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
@@ -44,12 +44,16 @@ ok(min(libc.mount(None, top.encode(), None, MS_REMOUNT | MS_BIND | MS_NOSUID_NOD
        for top in tops), "remount the cgroup tree read-write")
 if v2:     # "no internal processes": move ours into a leaf, then hand memory and pids down
     os.makedirs("/sys/fs/cgroup/init", exist_ok=True)
-    for pid in open("/sys/fs/cgroup/cgroup.procs").read().split():
+    for attempt in range(100):   # again if a process joined meanwhile (a `docker exec`)
+        for pid in open("/sys/fs/cgroup/cgroup.procs").read().split():
+            with contextlib.suppress(ProcessLookupError):   # a process that ended meanwhile
+                write("/sys/fs/cgroup/init/cgroup.procs", pid)
         try:
-            write("/sys/fs/cgroup/init/cgroup.procs", pid)
-        except ProcessLookupError:                   # a process that ended meanwhile
-            pass
-    write("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids")
+            write("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids")
+            break
+        except OSError as e:         # EBUSY: a process still in the group, which we move too
+            if e.errno != errno.EBUSY or attempt == 99:
+                raise
 groups = [f"{top}/{name}" for top in tops]
 for group in groups:
     os.makedirs(group, exist_ok=True)
