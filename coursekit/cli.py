@@ -30,7 +30,7 @@ def cgroup_version() -> str:
 def doctor(fix: bool = False, offline: bool | None = None) -> int:
     """One line per check; exit status 0 only when every check passes."""
     from .engine import ensure_engine
-    from .images import LAB_IMAGES, ensure_images, image_source
+    from .images import LAB_IMAGES, ensure_images, image_out_of_date, image_source
     t0 = time.monotonic()
     ok = True
     try:
@@ -65,13 +65,14 @@ def doctor(fix: bool = False, offline: bool | None = None) -> int:
         except CourseError as err:
             _line(False, "images", str(err))
             return 1
-        for tag, how in done.items():
-            _line(True, "image", f"{tag}: {how}")
+        for tag, how in done.items():   # an out-of-date image kept (offline): a warning
+            _line(None if "could not be rebuilt" in how else True, "image", f"{tag}: {how}")
     else:
         for tag, lab in LAB_IMAGES.items():
             src = image_source(client, tag)
-            ok &= _line(src is not None, "image",
-                        f"{tag}: {src}" if src else
+            old = image_out_of_date(client, lab) if src else ""
+            ok &= _line(src is not None and (None if old else True), "image",
+                        f"{tag}: {src}" + (f", {old}; fix: `make images`" if old else "") if src else
                         f"{tag} missing ({lab.about}); fix: `make images`")
     from .registry import running_registries
     regs = [c for c in running_registries(client, all_sessions=True) if c.status == "running"]

@@ -26,6 +26,7 @@ BUSYBOX = "coursekit/busybox:1"
 REGISTRY_IMAGE = "coursekit/registry:2"
 PYTHON = "coursekit/python:1"
 SOURCE_LABEL = "coursekit.source"
+REVISION_LABEL = "coursekit.revision"   # what in an image the course may change under the same tag
 OFFLINE_ENV = "COURSEKIT_OFFLINE"
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"
@@ -263,6 +264,16 @@ class LabImage:
     offline: Callable[[], tuple[str, dict, str]]
     apt_package: str         # the Debian package(s, space-separated) the offline build needs
     about: str
+    # what the course may change in it under the same tag: an image built with another
+    # revision is out of date, and rebuilt (kept if that cannot be done now)
+    revision: Callable[[], str] | None = None
+
+
+def _python_revision() -> str:
+    """coursekit/python:1 holds lesson 15's program (the exercises' CLI solutions run it)."""
+    import hashlib
+    from .byhand import PROGRAM
+    return "container.py:" + hashlib.sha256(PROGRAM.encode()).hexdigest()[:12]
 
 
 LAB_IMAGES = {
@@ -272,7 +283,8 @@ LAB_IMAGES = {
                              "docker-registry", "the course registry (distribution 2.x)"),
     # debian-archive-keyring: apt verifies Debian 12's packages with it (Ubuntu lacks it)
     PYTHON: LabImage(PYTHON, "", _python_offline, "busybox-static debian-archive-keyring",
-                     "Debian 12's Python 3.11 (ctypes, tarfile), busybox and lesson 15's container.py, ~25 MB"),
+                     "Debian 12's Python 3.11 (ctypes, tarfile), busybox and lesson 15's container.py, ~25 MB",
+                     _python_revision),
 }
 
 
@@ -288,12 +300,13 @@ def buildkit_cli(client: docker.DockerClient) -> list[str] | None:
     return [cli, "--host", host]
 
 
-def _buildkit_build(cli: list[str], tag: str, context: io.BytesIO, source: str,
+def _buildkit_build(cli: list[str], tag: str, context: io.BytesIO, labels: dict[str, str],
                     progress: Progress, nocache: bool = False) -> None:
     """``docker build -`` with BuildKit, the tar context on standard input."""
     import threading
-    cmd = [*cli, "build", "--progress=plain", "-t", tag, "--label", f"{LAB_IMAGE_LABEL}={tag}",
-           "--label", f"{SOURCE_LABEL}={source}", *(["--no-cache"] if nocache else []), "-"]
+    cmd = [*cli, "build", "--progress=plain", "-t", tag,
+           *(a for k, v in labels.items() for a in ("--label", f"{k}={v}")),
+           *(["--no-cache"] if nocache else []), "-"]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
@@ -327,13 +340,15 @@ def _buildkit_step(line: str) -> tuple[int | None, int | None]:
 
 
 def _stream_build(client: docker.DockerClient, tag: str, context: io.BytesIO,
-                  source: str, progress: Progress, nocache: bool = False) -> None:
+                  source: str, progress: Progress, nocache: bool = False,
+                  revision: str | None = None) -> None:
+    labels = {LAB_IMAGE_LABEL: tag, SOURCE_LABEL: source, **({REVISION_LABEL: revision} if revision else {})}
     cli = buildkit_cli(client)
     if cli:
-        return _buildkit_build(cli, tag, context, source, progress, nocache)
+        return _buildkit_build(cli, tag, context, labels, progress, nocache)
     logs = client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True,
                             forcerm=True, decode=True, nocache=nocache,
-                            labels={LAB_IMAGE_LABEL: tag, SOURCE_LABEL: source})
+                            labels=labels)
     for chunk in logs:
         if "error" in chunk:
             raise BuildFailed(f"building {tag} failed: " + chunk.get("error", "").strip())
@@ -368,14 +383,45 @@ def image_source(client: docker.DockerClient, tag: str) -> str | None:
     return (img.labels or {}).get(SOURCE_LABEL, "present")
 
 
+def image_out_of_date(client: docker.DockerClient, lab: LabImage) -> str:
+    """Why a present ``lab.tag`` is older than this course ('' if it is not, or absent)."""
+    if lab.revision is None:
+        return ""
+    try:
+        have = (client.images.get(lab.tag).labels or {}).get(REVISION_LABEL)
+    except docker.errors.ImageNotFound:
+        return ""
+    wanted = lab.revision()
+    return "" if have == wanted else f"out of date (it has {have or 'no revision'}, the course {wanted})"
+
+
 def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | None = None,
                  rebuild: bool = False, fix: bool = False, quiet: bool = False,
                  nocache: bool = False) -> str:
-    """Make sure ``lab.tag`` exists; return what was done, e.g. 'present (pulled busybox:1.36)'."""
+    """Make sure ``lab.tag`` exists and is current; return what was done, e.g. 'present
+    (pulled busybox:1.36)'. An out-of-date image is rebuilt, or kept (and said so) when
+    that cannot be done now: a learner offline keeps working."""
+    old = ""
     if not rebuild:
         src = image_source(client, lab.tag)
         if src is not None:
-            return f"present ({src})"
+            old = image_out_of_date(client, lab)
+            if not old:
+                return f"present ({src})"
+            if not quiet:
+                print(f"  {lab.tag} is {old}: rebuilding it", flush=True)
+    try:
+        how = _make_image(client, lab, offline, fix, quiet, nocache)
+    except ImageUnavailable as err:
+        if not old:
+            raise
+        return f"present ({src}) but {old}; it could not be rebuilt now: {err.fix}"
+    return f"{how} (replacing one {old})" if old else how
+
+
+def _make_image(client: docker.DockerClient, lab: LabImage, offline: bool | None,
+                fix: bool, quiet: bool, nocache: bool) -> str:
+    revision = lab.revision() if lab.revision else None
     if offline is None:
         offline = os.environ.get(OFFLINE_ENV, "") not in ("", "0")
     pull_error = "skipped: offline mode" if lab.upstream else "always built from Debian packages"
@@ -386,7 +432,8 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
             ctx = build_context(f"FROM {lab.upstream}\n", {})
             source = f"pulled {lab.upstream}"
             with Progress(f"Tagging {lab.tag}", quiet=quiet) as p:
-                _stream_build(client, lab.tag, ctx, source, p)
+                _stream_build(client, lab.tag, ctx, source, p,
+                              revision=revision)
             return source
         except Exception as err:  # no route to Docker Hub, rate limit, DNS ...
             pull_error = str(err).splitlines()[0][:200]
@@ -411,7 +458,7 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
     try:
         with Progress(f"Building {lab.tag} offline", quiet=quiet) as p:
             _stream_build(client, lab.tag, build_context(dockerfile, files), source, p,
-                          nocache=nocache)
+                          nocache=nocache, revision=revision)
     except Exception as err:
         raise ImageUnavailable(f"building lab image {lab.tag} offline failed: {err}",
                                "see the build output above; `make images` retries.") from err

@@ -83,3 +83,63 @@ def test_python_lab_image_has_ctypes_busybox_and_lesson_15s_program(client, crea
     pid, digest, *rest = out.split()
     assert pid.isdigit() and digest == hashlib.sha256(PROGRAM.encode()).hexdigest(), out
     assert "BusyBox" in " ".join(rest), out
+
+
+def test_an_out_of_date_python_image_is_rebuilt_or_kept_and_said_so(client, created):
+    """coursekit/python:1 holds lesson 15's program (the CLI solutions run it): one built
+    before the program changed is rebuilt by `make images`; where that cannot be done now
+    (offline, no apt), the old one is kept, with a warning, and nothing is lost."""
+    from coursekit.errors import MissingTool
+    from coursekit.images import (LAB_IMAGE_LABEL, REVISION_LABEL, SOURCE_LABEL, build_context,
+                                  image_out_of_date)
+    python = LAB_IMAGES[ck.PYTHON]
+    tag = f"coursekit-test/{unique('python')}:1"
+    older = {LAB_IMAGE_LABEL: tag, SOURCE_LABEL: "built offline (an older course)",
+             REVISION_LABEL: "container.py:000000000000"}
+    client.images.build(fileobj=build_context(f"FROM {ck.PYTHON}\n", {}), custom_context=True,
+                        tag=tag, labels=older, rm=True)
+    old = client.images.get(tag)
+    created.append(old)
+    lab = LabImage(tag, "", python.offline, python.apt_package, "", python.revision)
+    assert image_out_of_date(client, lab).startswith("out of date (it has container.py:000000000000")
+
+    def no_build():
+        raise MissingTool("no Debian packages here", "connect once")
+    stuck = LabImage(tag, "", no_build, python.apt_package, "", python.revision)
+    how = ensure_image(client, stuck, quiet=True)
+    assert how.startswith("present (built offline (an older course)) but out of date"), how
+    assert "could not be rebuilt now" in how and client.images.get(tag).id == old.id
+
+    how = ensure_image(client, lab, quiet=True)
+    new = client.images.get(tag)
+    created.append(new)
+    assert how.startswith("built offline from Debian 12 packages") and "replacing one out of date" in how, how
+    assert new.id != old.id and new.labels[REVISION_LABEL] == python.revision()
+    assert image_out_of_date(client, lab) == "" and ensure_image(client, lab, quiet=True).startswith("present (")
+
+
+def test_busybox_wget_works_as_the_troubleshooting_page_says(client):
+    """book/troubleshooting.md: the lab busybox's wget fetches a page, also under
+    `timeout`; given a timeout of its own (-T) the offline build crashes (139)."""
+    net = client.networks.create(ck.name(unique("wget")), labels=ck.labels())
+    web = None
+    try:
+        web = client.containers.run(ck.BUSYBOX, ["sh", "-c", "mkdir /w && echo page > /w/index.html && httpd -f -p 80 -h /w"],
+                                    detach=True, name=ck.name(unique("web")), labels=ck.labels(), network=net.name)
+
+        def wget(*cmd):
+            c = client.containers.run(ck.BUSYBOX, list(cmd), detach=True, name=ck.name(unique("get")),
+                                      labels=ck.labels(), network=net.name)
+            try:
+                return c.wait(timeout=30)["StatusCode"], c.logs().decode()
+            finally:
+                c.remove(force=True)
+        url = f"http://{web.name}/"
+        assert wget("sh", "-c", f"for i in $(seq 50); do wget -qO- {url} && exit; sleep 0.1; done") == (0, "page\n")
+        assert wget("timeout", "5", "wget", "-qO-", url) == (0, "page\n")
+        if image_source(client, ck.BUSYBOX).startswith("built offline"):
+            assert wget("wget", "-T", "1", "-qO-", url)[0] == 139
+    finally:
+        if web:
+            web.remove(force=True)
+        net.remove()
