@@ -411,11 +411,20 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
             if not quiet:
                 print(f"  {lab.tag} is {old}: rebuilding it", flush=True)
     try:
+        old_id = client.images.get(lab.tag).id   # out of date, or rebuilt on request
+    except docker.errors.ImageNotFound:
+        old_id = None
+    try:
         how = _make_image(client, lab, offline, fix, quiet, nocache)
     except ImageUnavailable as err:
         if not old:
             raise
         return f"present ({src}) but {old}; it could not be rebuilt now: {err.fix}"
+    if old_id and client.images.get(lab.tag).id != old_id:
+        try:   # the replaced image, now untagged: the course's own; never forced (one in use stays)
+            client.images.remove(old_id, noprune=False)
+        except docker.errors.APIError:
+            pass
     return f"{how} (replacing one {old})" if old else how
 
 

@@ -1,6 +1,7 @@
 """Lab images: fast when present, a real offline build, a clear failure."""
 import time
 
+import docker
 import pytest
 
 import coursekit as ck
@@ -115,7 +116,15 @@ def test_an_out_of_date_python_image_is_rebuilt_or_kept_and_said_so(client, crea
     created.append(new)
     assert how.startswith("built offline from Debian 12 packages") and "replacing one out of date" in how, how
     assert new.id != old.id and new.labels[REVISION_LABEL] == python.revision()
+    with pytest.raises(docker.errors.ImageNotFound):   # the replaced one is removed
+        client.images.get(old.id)
     assert image_out_of_date(client, lab) == "" and ensure_image(client, lab, quiet=True).startswith("present (")
+    ensure_image(client, lab, rebuild=True, nocache=True, quiet=True)   # `make images --rebuild`
+    newer = client.images.get(tag)
+    created.append(newer)
+    assert newer.id != new.id
+    with pytest.raises(docker.errors.ImageNotFound):   # not left behind untagged either
+        client.images.get(new.id)
 
 
 def test_busybox_wget_works_as_the_troubleshooting_page_says(client):
