@@ -374,25 +374,36 @@ def _pull(client: docker.DockerClient, ref: str, progress: Progress) -> None:
                             total=len(layers))
 
 
-def image_source(client: docker.DockerClient, tag: str) -> str | None:
-    """How a present lab image was made ('pulled ...'/'built offline ...'), or None."""
+def _present(client: docker.DockerClient, tag: str):
+    """The image under ``tag``, or None."""
     try:
-        img = client.images.get(tag)
+        return client.images.get(tag)
     except docker.errors.ImageNotFound:
         return None
+
+
+def _source(img) -> str:
     return (img.labels or {}).get(SOURCE_LABEL, "present")
+
+
+def _out_of_date(lab: LabImage, img) -> str:
+    """Why image ``img`` (of ``lab``) is older than this course ('' if it is not)."""
+    if lab.revision is None:
+        return ""
+    have, wanted = (img.labels or {}).get(REVISION_LABEL), lab.revision()
+    return "" if have == wanted else f"out of date (it has {have or 'no revision'}, the course {wanted})"
+
+
+def image_source(client: docker.DockerClient, tag: str) -> str | None:
+    """How a present lab image was made ('pulled ...'/'built offline ...'), or None."""
+    img = _present(client, tag)
+    return _source(img) if img else None
 
 
 def image_out_of_date(client: docker.DockerClient, lab: LabImage) -> str:
     """Why a present ``lab.tag`` is older than this course ('' if it is not, or absent)."""
-    if lab.revision is None:
-        return ""
-    try:
-        have = (client.images.get(lab.tag).labels or {}).get(REVISION_LABEL)
-    except docker.errors.ImageNotFound:
-        return ""
-    wanted = lab.revision()
-    return "" if have == wanted else f"out of date (it has {have or 'no revision'}, the course {wanted})"
+    img = _present(client, lab.tag)
+    return _out_of_date(lab, img) if img else ""
 
 
 def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | None = None,
@@ -401,28 +412,21 @@ def ensure_image(client: docker.DockerClient, lab: LabImage, offline: bool | Non
     """Make sure ``lab.tag`` exists and is current; return what was done, e.g. 'present
     (pulled busybox:1.36)'. An out-of-date image is rebuilt, or kept (and said so) when
     that cannot be done now: a learner offline keeps working."""
-    old = ""
-    if not rebuild:
-        src = image_source(client, lab.tag)
-        if src is not None:
-            old = image_out_of_date(client, lab)
-            if not old:
-                return f"present ({src})"
-            if not quiet:
-                print(f"  {lab.tag} is {old}: rebuilding it", flush=True)
-    try:
-        old_id = client.images.get(lab.tag).id   # out of date, or rebuilt on request
-    except docker.errors.ImageNotFound:
-        old_id = None
+    img = _present(client, lab.tag)   # one look: present, current, and what a rebuild replaces
+    old = _out_of_date(lab, img) if img and not rebuild else ""
+    if img and not rebuild and not old:
+        return f"present ({_source(img)})"
+    if old and not quiet:
+        print(f"  {lab.tag} is {old}: rebuilding it", flush=True)
     try:
         how = _make_image(client, lab, offline, fix, quiet, nocache)
     except ImageUnavailable as err:
         if not old:
             raise
-        return f"present ({src}) but {old}; it could not be rebuilt now: {err.fix}"
-    if old_id and client.images.get(lab.tag).id != old_id:
+        return f"present ({_source(img)}) but {old}; it could not be rebuilt now: {err.fix}"
+    if img and client.images.get(lab.tag).id != img.id:
         try:   # the replaced image, now untagged: the course's own; never forced (one in use stays)
-            client.images.remove(old_id, noprune=False)
+            client.images.remove(img.id, noprune=False)
         except docker.errors.APIError:
             pass
     return f"{how} (replacing one {old})" if old else how
@@ -441,8 +445,7 @@ def _make_image(client: docker.DockerClient, lab: LabImage, offline: bool | None
             ctx = build_context(f"FROM {lab.upstream}\n", {})
             source = f"pulled {lab.upstream}"
             with Progress(f"Tagging {lab.tag}", quiet=quiet) as p:
-                _stream_build(client, lab.tag, ctx, source, p,
-                              revision=revision)
+                _stream_build(client, lab.tag, ctx, source, p, revision=revision)
             return source
         except Exception as err:  # no route to Docker Hub, rate limit, DNS ...
             pull_error = str(err).splitlines()[0][:200]
